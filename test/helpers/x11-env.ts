@@ -340,3 +340,49 @@ export function sphinxBin(dir: string): { bin: string; sphinx: string } {
 export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** The command line of a live process, as its arguments. */
+export function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Answers the dmenu that the process tree under `root` opens with prompt
+ * `prompt` (its -p): waits until its window is up (dmenu grabs the keyboard
+ * before mapping it), types `text`, presses Return and waits for it to end.
+ */
+export async function dmenuPick(x: XServer, root: Bg, prompt: string, text: string, timeoutMs = 30_000): Promise<void> {
+  const pid = await waitFor(`dmenu -p ${prompt}`, timeoutMs, () => {
+    if (root.exited()) throw new Error(`the process ended before dmenu -p ${prompt}`);
+    return descendants(root.pid, 'dmenu').find((p) => {
+      const a = cmdline(p);
+      const i = a.indexOf('-p');
+      return i >= 0 && a[i + 1] === prompt;
+    });
+  });
+  await x.xdotool(['search', '--sync', '--onlyvisible', '--class', 'dmenu']);
+  await x.xdotool(['type', '--file', '-'], text);
+  await x.xdotool(['key', 'Return']);
+  await waitFor(`dmenu -p ${prompt} to end`, 10_000, () => !alive(pid));
+}
+
+/** Processes (other than this one) whose argument vector or environment contains `secret`. */
+export function processesHolding(secret: string): string[] {
+  const needle = Buffer.from(secret);
+  const hits: string[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    for (const what of ['cmdline', 'environ']) {
+      try {
+        if (readFileSync(`/proc/${name}/${what}`).includes(needle)) hits.push(`${name} ${what}: ${cmdline(Number(name)).join(' ')}`);
+      } catch {
+        // gone, or a kernel thread
+      }
+    }
+  }
+  return hits;
+}
