@@ -28,10 +28,21 @@ const script = (name: string): string => join(contribDir(), name);
 let x: XServer;
 let rx: Receiver;
 
+// uvu swallows an exception thrown by a before hook (the run then only
+// counts fewer passes): keep it and fail every test with it instead.
+let setupError: unknown;
+function ready(): void {
+  if (setupError) throw setupError;
+}
+
 test.before(async () => {
-  requireTools('Xvfb', 'xdotool', 'xinput', 'xterm', 'mkfifo', 'awk');
-  x = await startXvfb();
-  rx = await startReceiver(x, dir);
+  try {
+    requireTools('Xvfb', 'xdotool', 'xinput', 'xterm', 'mkfifo', 'awk');
+    x = await startXvfb();
+    rx = await startReceiver(x, dir);
+  } catch (e) {
+    setupError = e;
+  }
 });
 
 test.after(async () => {
@@ -41,6 +52,7 @@ test.after(async () => {
 });
 
 test('exec-on-click runs its command only after a left click, stdin passed on', async () => {
+  ready();
   const out = join(dir, 'eoc.out');
   const bg = start(script('exec-on-click'), ['sh', '-c', 'cat >"$1"; exit 7', 'cmd', out], { env: x.env, input: 'stdin data' });
   const xinput = await waitFor('xinput', 10_000, () => descendants(bg.pid, 'xinput')[0]);
@@ -59,6 +71,7 @@ test('exec-on-click runs its command only after a left click, stdin passed on', 
 });
 
 test('exec-on-click without a usable display fails and runs nothing', async () => {
+  ready();
   const out = join(dir, 'eoc-nodisplay.out');
   for (const display of ['', ':987']) {
     const bg = start(script('exec-on-click'), ['touch', out], { env: { ...process.env, DISPLAY: display } });
@@ -76,6 +89,7 @@ const HOSTILE_USER = `$(touch ${pwned}) \`touch ${pwned}\` ; touch ${pwned} "'" 
 const HOSTILE_HOST = `-h --file /etc/passwd | touch ${pwned} & %s \\ *`;
 
 test('sphinx-x11 types text, user, host, Tab and Return exactly (hostile strings too)', async () => {
+  ready();
   const s = join(dir, 'plain.script');
   writeFileSync(s, '# a comment\n\n  type hello  world \nuser\ntab\nhost\nenter\ntype -- --window 1 $HOME\n');
   const bg = start(script('sphinx-x11'), [s, HOSTILE_USER, HOSTILE_HOST], { env: { ...x.env, SPHINX: '/nonexistent/sphinx' } });
@@ -87,6 +101,7 @@ test('sphinx-x11 types text, user, host, Tab and Return exactly (hostile strings
 });
 
 test('sphinx-x11 wait-for-click: nothing after it is typed before the click', async () => {
+  ready();
   const s = join(dir, 'click.script');
   writeFileSync(s, 'type before\nwait-for-click\ntype after\n');
   const bg = start(script('sphinx-x11'), [s, 'u', 'h'], { env: x.env });
@@ -99,6 +114,7 @@ test('sphinx-x11 wait-for-click: nothing after it is typed before the click', as
 });
 
 test('sphinx-x11 checks the whole script first: a bad line types nothing', async () => {
+  ready();
   const bad: Array<[string, RegExp]> = [
     ['type ok\nuser\nfrobnicate\n', /unknown command: frobnicate/],
     ['user\ntab extra\n', /tab takes no argument/],
