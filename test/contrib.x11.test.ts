@@ -72,6 +72,19 @@ test('exec-on-click runs its command only after a left click, stdin passed on', 
   assert.is(JSON.stringify(await rx.sync()), '""', 'nothing typed');
 });
 
+test('exec-on-click gives up after EXEC_ON_CLICK_TIMEOUT seconds without a click', async () => {
+  ready();
+  const out = join(dir, 'eoc-timeout.out');
+  const bg = start(script('exec-on-click'), ['touch', out], { env: { ...x.env, EXEC_ON_CLICK_TIMEOUT: '1' } });
+  const r = await finish(bg, 15_000, 'exec-on-click');
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /no click within 1 seconds/);
+  assert.not.ok(existsSync(out));
+  const bad = await finish(start(script('exec-on-click'), ['touch', out], { env: { ...x.env, EXEC_ON_CLICK_TIMEOUT: '1m' } }), 5000);
+  assert.is(bad.code, 100);
+  assert.not.ok(existsSync(out));
+});
+
 test('exec-on-click without a usable display fails and runs nothing', async () => {
   ready();
   const out = join(dir, 'eoc-nodisplay.out');
