@@ -1,0 +1,485 @@
+// Every client operation (protocol.md §4, §5) as a sequence of reads and
+// writes over the Conn abstraction: no sockets, files or terminal here, so the
+// flows run as well against an in-memory fake oracle as over TLS.
+// Byte-compatible with the pwdsphinx 1.0.16 client (test/vectors/transcripts.json),
+// except where protocol.md §8 says otherwise (CREATE reads the oracle's "ok").
+import { randomBytes } from 'node:crypto';
+import { concat, xor } from '../shared/bytes.js';
+import { CHALLENGE_SIZE, DIFFICULTIES, NONCE_SIZE, OK, Op, POINT_SIZE, SEAL_NONCE_SIZE, XORMASK_SIZE } from '../shared/constants.js';
+import { ProtocolError, UsageError } from '../shared/errors.js';
+import { authKeypair, checkDigit, open, passHash, recordId, seal, sealKey, userListId } from '../shared/keys.js';
+import * as msg from '../shared/messages.js';
+import { challenge as oprfChallenge, finish } from '../shared/oprf.js';
+import { derive, encode } from '../shared/password.js';
+import { packRule, unpackRule, type Rule } from '../shared/rules.js';
+import { signDetached, type Keypair } from '../shared/sign.js';
+import { wipe } from '../shared/sodium.js';
+import { decodeUsers, encodeUsers, userNames } from '../shared/userlist.js';
+import type { RuleSpec } from './args.js';
+import type { Conn, Connect } from './conn.js';
+import { BadCheckDigit, ClientError } from './errors.js';
+import type { Solve } from './puzzle.js';
+
+export interface FlowEnv {
+  connect: Connect;
+  masterkey: Uint8Array;
+  rwdKeys: boolean;
+  validatePassword: boolean;
+  solve: Solve;
+  /** OPRF blinding; tests inject recorded scalars */
+  blind?: (pwd: Uint8Array) => { r: Uint8Array; alpha: Uint8Array };
+  /** randomness for xormasks and seal nonces (default: the system's); tests inject recorded values */
+  random?: (n: number) => Uint8Array;
+  /** open the second connection while solving puzzles up to this n (0: never) */
+  earlyConnectMaxN?: number;
+  /** warnings for stderr (never secrets) */
+  warn?: (line: string) => void;
+  /** phase timestamps for the benchmark */
+  mark?: (phase: string) => void;
+}
+
+/** Puzzles this easy solve in tens of milliseconds: connect meanwhile. */
+export const EARLY_CONNECT_MAX_N = 70;
+
+const EMPTY = new Uint8Array(0);
+
+// ---------------------------------------------------------------- reading replies
+
+/** The oracle answered fail where this step expected data. */
+class Refused extends Error {}
+
+/** Reads an n-byte reply: Refused for the fail packet, ClientError for silence or truncation. */
+async function readReply(c: Conn, n: number, what: string): Promise<Uint8Array> {
+  const b = await c.read(n);
+  if (msg.isFail(b)) throw new Refused(what);
+  if (b.length === 0) throw new ClientError(`the oracle closed the connection instead of sending ${what}; try again, and see the oracle's log if it persists`);
+  if (b.length < n) throw new ClientError(`the oracle sent a truncated ${what} (${b.length} of ${n} bytes); try again`);
+  return b;
+}
+
+/** "ok" (2 bytes); its first two bytes may also start the 6-byte fail packet. */
+async function readOk(c: Conn, what: string): Promise<void> {
+  const b = await c.read(OK.length);
+  if (b.length === 2 && b[0] === 0x00 && b[1] === 0x04) {
+    const rest = await c.read(4);
+    if (msg.isFail(concat(b, rest))) throw new Refused(what);
+  }
+  if (b.length === 0) throw new ClientError(`the oracle closed the connection before confirming ${what}; the operation may or may not have happened: check with \`sphinx get\` or \`sphinx list\``);
+  if (!msg.isOk(b)) throw new ClientError(`the oracle sent an unexpected answer instead of confirming ${what}`);
+}
+
+/** u16be length | body: a stored blob, 00 00 when none; the fail packet reads as length 4 + "fail". */
+async function readBlobReply(c: Conn, what: string): Promise<Uint8Array | null> {
+  const head = await readReply(c, msg.BLOB_PREFIX_SIZE, what);
+  const len = msg.blobBodySize(head);
+  if (len === 0) return null;
+  const body = await c.read(len);
+  try {
+    return msg.parseUserListReply(concat(head, body));
+  } catch (e) {
+    if (e instanceof msg.OracleFailure) throw new Refused(what);
+    if (body.length < len) throw new ClientError(`the oracle sent a truncated ${what}; try again`);
+    throw new ClientError(`the oracle sent a malformed ${what} (${(e as Error).message})`);
+  }
+}
+
+/** Turns a Refused from `fn` into a ClientError with the operation's own explanation. */
+async function refusedMeans<T>(explanation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof Refused) throw new ClientError(explanation);
+    throw e;
+  }
+}
+
+/** Protocol/crypto failures on oracle data become one clear line. */
+function badAnswer(e: unknown, what: string): never {
+  if (e instanceof ClientError) throw e;
+  if (e instanceof ProtocolError) throw new ClientError(`the oracle's ${what} is invalid (${e.message}); the oracle may be faulty or the connection tampered with`);
+  throw e;
+}
+
+// ---------------------------------------------------------------- building blocks
+
+const signer = (kp: Keypair) => (m: Uint8Array): Uint8Array => signDetached(kp.privateKey, m);
+
+function blindOf(env: FlowEnv): (pwd: Uint8Array) => { r: Uint8Array; alpha: Uint8Array } {
+  return env.blind ?? oprfChallenge;
+}
+
+async function stretch(env: FlowEnv, pwd: Uint8Array, r: Uint8Array, alpha: Uint8Array, beta: Uint8Array, id: Uint8Array): Promise<Uint8Array> {
+  env.mark?.('argon2');
+  try {
+    const rwd = await finish(pwd, r, alpha, beta, id);
+    env.mark?.('argon2-done');
+    return rwd;
+  } catch (e) {
+    return badAnswer(e, 'OPRF answer (beta)');
+  }
+}
+
+/**
+ * §4: connection 1 fetches the challenge, the puzzle is solved (off the main
+ * thread), connection 2 carries the proof; the request is then handled on it.
+ */
+export async function rateLimited(env: FlowEnv, req: Uint8Array): Promise<Conn> {
+  const c1 = await env.connect();
+  env.mark?.('conn1');
+  let ch: msg.Challenge;
+  try {
+    c1.write(msg.challengeCreatePacket(req));
+    const b = await refusedMeans('the oracle refused to hand out a rate-limit challenge; try again later', () =>
+      readReply(c1, CHALLENGE_SIZE, 'the rate-limit challenge'),
+    );
+    ch = msg.parseChallenge(b);
+    env.mark?.('challenge');
+  } finally {
+    c1.close();
+  }
+  if (!DIFFICULTIES.some((d) => d.n === ch.n && d.k === ch.k)) {
+    throw new ClientError(`the oracle sent a puzzle of unknown difficulty (n=${ch.n}, k=${ch.k}); is it a SPHINX v1 oracle?`);
+  }
+  const seed = msg.puzzleSeed(ch.bytes, req);
+  const early = ch.n <= (env.earlyConnectMaxN ?? EARLY_CONNECT_MAX_N) ? env.connect() : null;
+  early?.catch(() => undefined); // surfaced below
+  let solution: Uint8Array;
+  try {
+    solution = await env.solve(ch.n, ch.k, seed);
+    env.mark?.('solved');
+  } catch (e) {
+    early?.then((c) => c.close(), () => undefined);
+    throw e instanceof ClientError ? e : new ClientError(`solving the oracle's puzzle failed (${(e as Error).message})`, 3);
+  }
+  const c2 = await (early ?? env.connect());
+  env.mark?.('conn2');
+  c2.write(msg.challengeVerifyPacket(ch.bytes, req, solution));
+  return c2;
+}
+
+/** The auth step: returns rwd (empty unless rwd_keys needs it) after signing the oracle's nonce. */
+async function authenticate(
+  env: FlowEnv,
+  c: Conn,
+  id: Uint8Array,
+  blinded: { pwd: Uint8Array; r: Uint8Array; alpha: Uint8Array } | null,
+  refusal: string,
+): Promise<Uint8Array> {
+  const withBeta = blinded !== null;
+  const b = await refusedMeans(refusal, () => readReply(c, (withBeta ? POINT_SIZE : 0) + NONCE_SIZE, 'the authentication challenge'));
+  let ac: { beta: Uint8Array | null; nonce: Uint8Array };
+  try {
+    ac = msg.parseAuthChallenge(b, withBeta);
+  } catch (e) {
+    badAnswer(e, 'authentication challenge');
+  }
+  // With rwd_keys false the auth key does not depend on the password: skip argon2.
+  const rwd = withBeta && env.rwdKeys ? await stretch(env, blinded.pwd, blinded.r, blinded.alpha, ac.beta!, id) : EMPTY;
+  const kp = authKeypair(env.masterkey, id, rwd, env.rwdKeys);
+  try {
+    c.write(msg.authResponse(ac.nonce, signer(kp)));
+  } finally {
+    wipe(kp.privateKey);
+  }
+  return rwd;
+}
+
+/** The rule to store: random xormask, or the one that makes `derive` give the target. */
+function makeRule(env: FlowEnv, spec: RuleSpec, rwd: Uint8Array, target: ReturnType<typeof encode> | null): Rule {
+  const cd = checkDigit(rwd, env.validatePassword);
+  if (target) {
+    const ph = passHash(rwd);
+    const xormask = xor(ph, target.raw);
+    wipe(ph);
+    return { classes: target.classes, symbols: target.symbols, size: target.size, checkDigit: cd, xormask };
+  }
+  const xormask = (env.random ?? ((n: number) => new Uint8Array(randomBytes(n))))(XORMASK_SIZE);
+  return { classes: spec.classes, symbols: spec.symbols, size: spec.size, checkDigit: cd, xormask };
+}
+
+function passwordOf(rwd: Uint8Array, rule: Rule): string {
+  const ph = passHash(rwd);
+  const raw = xor(ph, rule.xormask);
+  try {
+    return derive(raw, rule.classes, rule.size, rule.symbols);
+  } finally {
+    wipe(ph, raw);
+  }
+}
+
+/** Checks a target password before anything is sent (too long, bad characters: exit 1). */
+export function encodeTarget(spec: RuleSpec): ReturnType<typeof encode> | null {
+  if (spec.target === undefined) return null;
+  try {
+    return encode(spec.target);
+  } catch (e) {
+    if (e instanceof UsageError) throw new ClientError(`cannot store this target password: ${e.message}`);
+    throw e;
+  }
+}
+
+/** CREATE step 3 / DELETE: fetch the host's user list, change it, store it signed. */
+async function updateUserList(
+  env: FlowEnv,
+  c: Conn,
+  host: string,
+  change: (users: string[] | null) => string[],
+  refusal: string,
+): Promise<void> {
+  const uid = userListId(env.masterkey, host);
+  const ukp = authKeypair(env.masterkey, uid, EMPTY, env.rwdKeys);
+  const sk = sealKey(env.masterkey);
+  try {
+    c.write(msg.userListRequest(uid, signer(ukp)));
+    const sealed = await refusedMeans(refusal, () => readBlobReply(c, 'the user list'));
+    let current: string[] | null = null;
+    if (sealed) {
+      let pt: Uint8Array;
+      try {
+        pt = open(sk, sealed);
+      } catch (e) {
+        badAnswer(e, 'user list');
+      }
+      current = decodeUsers(pt).filter((u) => u !== '');
+    }
+    const next = change(current);
+    let sealedNext: Uint8Array;
+    try {
+      sealedNext = seal(sk, encodeUsers(next), env.random?.(SEAL_NONCE_SIZE));
+    } catch (e) {
+      if (e instanceof UsageError) throw new ClientError(`cannot update the user list of ${host}: ${e.message}`);
+      throw e;
+    }
+    c.write(current === null ? msg.newUserList(ukp.publicKey, sealedNext, signer(ukp)) : msg.updatedUserList(sealedNext, signer(ukp)));
+  } finally {
+    wipe(ukp.privateKey, sk);
+  }
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+// ---------------------------------------------------------------- operations
+
+/** CREATE (one connection, no puzzle). Returns the new password. */
+export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: string, spec: RuleSpec): Promise<string> {
+  const target = encodeTarget(spec);
+  const id = recordId(env.masterkey, user, host);
+  const { r, alpha } = blindOf(env)(pwd);
+  const c = await env.connect();
+  let rwd: Uint8Array = EMPTY;
+  let rule: Rule | null = null;
+  try {
+    c.write(msg.createRequest(id, alpha));
+    const beta = await refusedMeans(
+      `cannot create: a record for user ${q(user)} at ${q(host)} probably exists already (\`sphinx get\` it, or \`sphinx delete\` it first), or the request was corrupted in transport`,
+      () => readReply(c, POINT_SIZE, 'the OPRF answer'),
+    );
+    rwd = await stretch(env, pwd, r, alpha, beta, id);
+    rule = makeRule(env, spec, rwd, target);
+    const kp = authKeypair(env.masterkey, id, rwd, env.rwdKeys);
+    const sk = sealKey(env.masterkey);
+    try {
+      c.write(msg.createStep2(kp.publicKey, packRule(sk, rule, env.random?.(SEAL_NONCE_SIZE)), signer(kp)));
+    } finally {
+      wipe(kp.privateKey, sk);
+    }
+    await updateUserList(
+      env,
+      c,
+      host,
+      (users) => {
+        if (users?.includes(user)) env.warn?.(`warning: ${q(user)} was already in the user list of ${q(host)}`);
+        return [...(users ?? []), user];
+      },
+      `cannot create: the oracle refused to update the user list of ${q(host)} (it was made with another masterkey or rwd_keys setting?); nothing was stored`,
+    );
+    await refusedMeans(`cannot create: the oracle failed to store the record for ${q(user)} at ${q(host)}; try again`, () => readOk(c, 'the new record'));
+    const pw = passwordOf(rwd, rule);
+    if (target && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
+    return pw;
+  } finally {
+    c.close();
+    wipe(r, rwd, rule?.xormask);
+  }
+}
+
+/** GET: the stored password. BadCheckDigit (exit 2) when the master password is wrong. */
+export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<string> {
+  const id = recordId(env.masterkey, user, host);
+  const { r, alpha } = blindOf(env)(pwd);
+  let rwd: Uint8Array = EMPTY;
+  let rule: Rule | null = null;
+  try {
+    const c = await rateLimited(env, msg.buildRequest(Op.GET, id, alpha));
+    let reply: { beta: Uint8Array; rules: Uint8Array };
+    try {
+      const b = await refusedMeans(
+        `no record for user ${q(user)} at ${q(host)} (or the request was corrupted in transport): check the names; \`sphinx list ${host}\` shows the users`,
+        () => readReply(c, msg.GET_REPLY_SIZE, 'the password record'),
+      );
+      reply = msg.parseGetReply(b);
+    } finally {
+      c.close();
+    }
+    rwd = await stretch(env, pwd, r, alpha, reply.beta, id);
+    const sk = sealKey(env.masterkey);
+    try {
+      rule = unpackRule(sk, reply.rules);
+    } catch {
+      throw new ClientError('the password rules from the oracle cannot be opened (a damaged record, or not the masterkey that created it)');
+    } finally {
+      wipe(sk);
+    }
+    if (env.validatePassword && rule.checkDigit !== checkDigit(rwd, true)) throw new BadCheckDigit();
+    return passwordOf(rwd, rule);
+  } finally {
+    wipe(r, rwd, rule?.xormask);
+  }
+}
+
+/** CHANGE: a new key and rule, pending until COMMIT. Returns the new password. */
+export async function change(
+  env: FlowEnv,
+  oldPwd: Uint8Array,
+  newPwd: Uint8Array,
+  user: string,
+  host: string,
+  spec: RuleSpec,
+): Promise<string> {
+  const target = encodeTarget(spec);
+  const id = recordId(env.masterkey, user, host);
+  const blind = blindOf(env);
+  const { r, alpha } = blind(oldPwd);
+  let rwd: Uint8Array = EMPTY;
+  let rwdOld: Uint8Array = EMPTY;
+  let r2: Uint8Array = EMPTY;
+  let rule: Rule | null = null;
+  try {
+    const c = await rateLimited(env, msg.buildRequest(Op.CHANGE, id, alpha));
+    try {
+      const notFound = `cannot change: no record for user ${q(user)} at ${q(host)}${env.rwdKeys ? ', or the old master password is wrong' : ''}`;
+      rwdOld = await authenticate(env, c, id, { pwd: oldPwd, r, alpha }, notFound);
+      const nb = blind(newPwd);
+      r2 = nb.r;
+      c.write(nb.alpha);
+      const beta2 = await refusedMeans(
+        env.rwdKeys ? `cannot change: the oracle refused; the old master password is probably wrong` : `cannot change: the oracle refused the authentication (not the masterkey that created the record?)`,
+        () => readReply(c, POINT_SIZE, 'the OPRF answer for the new password'),
+      );
+      rwd = await stretch(env, newPwd, nb.r, nb.alpha, beta2, id);
+      rule = makeRule(env, spec, rwd, target);
+      const kp = authKeypair(env.masterkey, id, rwd, env.rwdKeys);
+      const sk = sealKey(env.masterkey);
+      try {
+        c.write(msg.createStep2(kp.publicKey, packRule(sk, rule, env.random?.(SEAL_NONCE_SIZE)), signer(kp)));
+      } finally {
+        wipe(kp.privateKey, sk);
+      }
+      await refusedMeans(`cannot change: the oracle failed to store the new password for ${q(user)} at ${q(host)}; try again`, () => readOk(c, 'the change'));
+    } finally {
+      c.close();
+    }
+    const pw = passwordOf(rwd, rule);
+    if (target && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
+    return pw;
+  } finally {
+    wipe(r, r2, rwd, rwdOld, rule?.xormask);
+  }
+}
+
+async function commitOrUndo(env: FlowEnv, op: 'commit' | 'undo', pwd: Uint8Array, user: string, host: string): Promise<void> {
+  const id = recordId(env.masterkey, user, host);
+  const { r, alpha } = blindOf(env)(pwd);
+  let rwd: Uint8Array = EMPTY;
+  try {
+    const c = await rateLimited(env, msg.buildRequest(op === 'commit' ? Op.COMMIT : Op.UNDO, id, alpha));
+    try {
+      rwd = await authenticate(
+        env,
+        c,
+        id,
+        { pwd, r, alpha },
+        `cannot ${op}: no record for user ${q(user)} at ${q(host)}${env.rwdKeys ? ', or the master password is wrong' : ''}`,
+      );
+      const nothing =
+        op === 'commit'
+          ? `cannot commit: there is no pending change for ${q(user)} at ${q(host)} (run \`sphinx change\` first; a change can be committed only once)${env.rwdKeys ? ', or the master password is wrong' : ''}`
+          : `cannot undo: there is no previous password for ${q(user)} at ${q(host)} (undo only follows a commit, once)${env.rwdKeys ? ', or the master password is wrong' : ''}`;
+      await refusedMeans(nothing, () => readOk(c, `the ${op}`));
+    } finally {
+      c.close();
+    }
+  } finally {
+    wipe(r, rwd);
+  }
+}
+
+/** COMMIT: the pending change becomes current (the old one is kept for UNDO). */
+export const commit = (env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<void> => commitOrUndo(env, 'commit', pwd, user, host);
+/** UNDO: back to the password before the last COMMIT. */
+export const undo = (env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<void> => commitOrUndo(env, 'undo', pwd, user, host);
+
+/** DELETE: removes the record and the user from the host's list. */
+export async function del(env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<void> {
+  const id = recordId(env.masterkey, user, host);
+  const { r, alpha } = blindOf(env)(pwd);
+  let rwd: Uint8Array = EMPTY;
+  try {
+    const c = await rateLimited(env, msg.buildRequest(Op.DELETE, id, alpha));
+    try {
+      rwd = await authenticate(
+        env,
+        c,
+        id,
+        { pwd, r, alpha },
+        `cannot delete: no record for user ${q(user)} at ${q(host)}${env.rwdKeys ? ', or the master password is wrong' : ''}`,
+      );
+      await updateUserList(
+        env,
+        c,
+        host,
+        (users) => {
+          if (users === null) throw new ClientError(`cannot delete: the oracle has no user list for ${q(host)} (inconsistent records); nothing was deleted`);
+          if (!users.includes(user)) env.warn?.(`warning: ${q(user)} was not in the user list of ${q(host)}`);
+          return users.filter((u) => u !== user);
+        },
+        env.rwdKeys
+          ? `cannot delete: the oracle refused; the master password is probably wrong`
+          : `cannot delete: the oracle refused the authentication or the user list update (not the masterkey that created the record?)`,
+      );
+      await refusedMeans(`cannot delete: the oracle failed to remove the record for ${q(user)} at ${q(host)}`, () => readOk(c, 'the deletion'));
+    } finally {
+      c.close();
+    }
+  } finally {
+    wipe(r, rwd);
+  }
+}
+
+/** READ: the user names stored for a host; [] when there are none (or the oracle refuses). */
+export async function list(env: FlowEnv, host: string): Promise<string[]> {
+  const uid = userListId(env.masterkey, host);
+  const c = await rateLimited(env, msg.buildRequest(Op.READ, uid));
+  try {
+    try {
+      await authenticate(env, c, uid, null, 'no list');
+      const sealed = await readBlobReply(c, 'the user list');
+      if (!sealed) return [];
+      const sk = sealKey(env.masterkey);
+      try {
+        return userNames(open(sk, sealed));
+      } catch (e) {
+        badAnswer(e, 'user list');
+      } finally {
+        wipe(sk);
+      }
+    } catch (e) {
+      // the reference reports "no users found" when the oracle refuses (no list for this host)
+      if (e instanceof ClientError && e.message === 'no list') return [];
+      if (e instanceof Refused) return [];
+      throw e;
+    }
+  } finally {
+    c.close();
+  }
+}

@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// The `sphinx` command. Startup cost matters (`sphinx get` runs hundreds of
+// times a day), so this file imports only what every command needs; yargs
+// (help and usage errors), the crypto (flows.js: libsodium, argon2), the QR
+// encoder and zxcvbn are imported on demand. For network commands the first
+// TLS connection, the puzzle worker, the crypto import and reading stdin all
+// start at once and overlap.
+import { realpathSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { fileURLToPath } from 'node:url';
+import { ProtocolError, UsageError } from '../shared/errors.js';
+import { buildInvocation, tokenize, type Command, type Invocation } from './args.js';
+import { describeConfig, loadClientConfig, type ClientConfig } from './config.js';
+import { ClientError, CliUsageError, Exit, unexplained } from './errors.js';
+import { readPasswords } from './input.js';
+import { initMasterkey, readMasterkey } from './masterkey.js';
+import { reportingSolve, uiFd, WorkerSolver } from './puzzle.js';
+import { flushTimings, mark } from './timing.js';
+import { Connector, loadPinned } from './tls.js';
+
+mark('main');
+// fd 3 is checked before anything else could open a file descriptor.
+const FD3 = uiFd();
+
+const PROMPT = 'master password: ';
+const PROMPT_OLD = 'current master password: ';
+const PROMPT_NEW = 'new master password (empty: keep the current one): ';
+
+/** Which passwords a command reads (protocol.md §7). */
+export function passwordPrompts(cmd: Command, rwdKeys: boolean): string[] {
+  switch (cmd.cmd) {
+    case 'create':
+    case 'get':
+      return [PROMPT];
+    case 'change':
+      return [PROMPT_OLD, PROMPT_NEW];
+    case 'commit':
+    case 'undo':
+    case 'delete':
+      return rwdKeys ? [PROMPT] : [];
+    default:
+      return [];
+  }
+}
+
+interface Result {
+  stdout?: string;
+  code: number;
+}
+
+async function help(topic?: string): Promise<string> {
+  const { helpText } = await import('./cli-yargs.js');
+  return helpText(topic);
+}
+
+function wipeAll(bufs: Uint8Array[]): void {
+  for (const b of bufs) b.fill(0);
+}
+
+async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, cfg: ClientConfig): Promise<Result> {
+  const masterkey = readMasterkey(cfg.datadir);
+  const pinned = cfg.sslCert ? loadPinned(cfg.sslCert) : undefined;
+  const connector = new Connector({ host: cfg.address, port: cfg.port, pinned, sslCertPath: cfg.sslCert });
+  const prompts = passwordPrompts(cmd, cfg.rwdKeys);
+  const typing = prompts.length > 0 && isatty(0);
+  // Start what does not depend on anything else. With a human typing, the
+  // first connection would idle; open it after the prompt instead.
+  if (!typing) connector.prefetch();
+  const solver = cmd.cmd === 'create' ? null : new WorkerSolver();
+  const flowsP = import('./flows.js');
+  flowsP.catch(() => undefined);
+  const pwds: Buffer[] = [];
+  let strength: Promise<string> | null = null;
+  try {
+    pwds.push(...(await readPasswords(prompts)));
+    mark('password');
+    if (typing) connector.prefetch();
+    if (cmd.cmd === 'change' && pwds[1]!.length === 0) {
+      pwds[1]!.fill(0);
+      pwds[1] = Buffer.from(pwds[0]!); // empty new password = the old one
+    }
+    if (cmd.cmd === 'create' || cmd.cmd === 'change') {
+      const pw = pwds[cmd.cmd === 'create' ? 0 : 1]!;
+      strength = import('./strength.js').then((s) => s.estimate(pw).then(s.strengthLine));
+      strength.catch(() => undefined);
+    }
+    const flows = await flowsP;
+    mark('flows');
+    const env = {
+      connect: connector.connect,
+      masterkey,
+      rwdKeys: cfg.rwdKeys,
+      validatePassword: cfg.validatePassword,
+      solve: solver
+        ? reportingSolve(solver.solve, { fd3: FD3, tty: isatty(2), verbose: cfg.verbose })
+        : () => Promise.reject(new Error('no puzzle expected')),
+      warn: (l: string) => process.stderr.write(l + '\n'),
+      mark,
+    };
+    const pwd = pwds[0] ?? Buffer.alloc(0);
+    let out: string | undefined;
+    switch (cmd.cmd) {
+      case 'get':
+        out = (await flows.get(env, pwd, cmd.user, cmd.site)) + '\n';
+        break;
+      case 'create':
+        out = (await flows.create(env, pwd, cmd.user, cmd.site, cmd.rule)) + '\n';
+        break;
+      case 'change':
+        out = (await flows.change(env, pwd, pwds[1]!, cmd.user, cmd.site, cmd.rule)) + '\n';
+        break;
+      case 'commit':
+        await flows.commit(env, pwd, cmd.user, cmd.site);
+        break;
+      case 'undo':
+        await flows.undo(env, pwd, cmd.user, cmd.site);
+        break;
+      case 'delete':
+        await flows.del(env, pwd, cmd.user, cmd.site);
+        break;
+      case 'list': {
+        const users = await flows.list(env, cmd.site);
+        if (users.length) out = users.join('\n') + '\n';
+        else process.stderr.write(`no users found for ${JSON.stringify(cmd.site)}\n`);
+        break;
+      }
+    }
+    if (strength) process.stderr.write((await strength) + '\n');
+    if (cfg.verbose) process.stderr.write(`connections: ${connector.opened}, TLS sessions resumed: ${connector.resumed}\n`);
+    return { stdout: out, code: Exit.OK };
+  } finally {
+    wipeAll(pwds);
+    masterkey.fill(0);
+    solver?.close();
+    connector.discard();
+  }
+}
+
+async function qr(cmd: { svg: boolean; key: boolean }, cfg: ClientConfig): Promise<Result> {
+  const q = await import('./qr.js');
+  const mk = cmd.key ? readMasterkey(cfg.datadir) : null;
+  const payload = q.qrPayload(cfg, mk);
+  mk?.fill(0);
+  try {
+    let out: string;
+    if (cmd.svg) out = await q.renderSvg(payload);
+    else {
+      const color = process.env['NO_COLOR'] ? false : process.env['FORCE_COLOR'] ? process.env['FORCE_COLOR'] !== '0' : isatty(1);
+      out = q.renderHalfBlocks(q.qrMatrix(payload), { ansi: color });
+    }
+    if (cmd.key) process.stderr.write(q.KEY_WARNING + '\n');
+    return { stdout: out, code: Exit.OK };
+  } finally {
+    payload.fill(0);
+  }
+}
+
+async function run(inv: Invocation): Promise<Result> {
+  const cmd = inv.command;
+  if (cmd.cmd === 'help') return { stdout: await help(cmd.topic), code: Exit.OK };
+  const cfg = loadClientConfig(inv.config);
+  if (cfg.verbose) process.stderr.write(describeConfig(cfg).join('\n') + '\n');
+  if (cmd.cmd === 'init') {
+    const path = initMasterkey(cfg.datadir);
+    process.stderr.write(`created ${path}; back it up: without it no password can be recovered\n`);
+    return { code: Exit.OK };
+  }
+  if (cmd.cmd === 'qr') return qr(cmd, cfg);
+  return network(cmd, cfg);
+}
+
+function errorResult(e: unknown): { line: string; code: number } {
+  if (e instanceof ClientError) return { line: `error: ${e.message}`, code: e.exitCode };
+  if (e instanceof UsageError) return { line: `error: ${e.message}`, code: Exit.ERROR };
+  if (e instanceof ProtocolError) return { line: `error: the oracle broke the protocol (${e.message}); try again, and check the oracle`, code: Exit.ERROR };
+  const u = unexplained(e);
+  return { line: `error: ${u.message}`, code: u.exitCode };
+}
+
+/** Runs the command line; returns the exit code. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  let inv: Invocation;
+  try {
+    inv = buildInvocation(tokenize(argv));
+  } catch (e) {
+    if (!(e instanceof CliUsageError)) throw e;
+    let usage = '';
+    try {
+      const cmd = argv.find((a) => !a.startsWith('-'));
+      usage = await help(cmd);
+    } catch {
+      /* usage text is a nicety */
+    }
+    process.stderr.write(`error: ${e.message}\n\n${usage}`);
+    return Exit.USAGE;
+  }
+  let res: Result;
+  try {
+    res = await run(inv);
+  } catch (e) {
+    const { line, code } = errorResult(e);
+    process.stderr.write(line.split('\n')[0] + '\n');
+    return code;
+  }
+  if (res.stdout) await new Promise<void>((r) => process.stdout.write(res.stdout!, () => r()));
+  return res.code;
+}
+
+function isEntry(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  main().then(
+    (code) => {
+      mark('exit');
+      flushTimings();
+      process.exit(code);
+    },
+    (e) => {
+      process.stderr.write(`error: ${unexplained(e).message}\n`);
+      process.exit(Exit.UNEXPLAINED);
+    },
+  );
+}

@@ -1,0 +1,16 @@
+// The puzzle worker thread: loads the solver at once, then solves what the
+// main thread sends ({ id, n, k, seed } → { id, solution } or { id, error }).
+import { parentPort } from 'node:worker_threads';
+
+const equihash = import('../shared/equihash.js');
+equihash.catch(() => undefined); // reported per request
+
+parentPort!.on('message', async (m: { id: number; n: number; k: number; seed: Uint8Array }) => {
+  try {
+    const { solve } = await equihash;
+    const solution = await solve(m.n, m.k, m.seed);
+    parentPort!.postMessage({ id: m.id, solution });
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+  }
+});

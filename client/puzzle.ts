@@ -1,0 +1,127 @@
+// Solving the oracle's Equihash puzzle (protocol.md §4) off the main thread,
+// with progress on a terminal and the reference's fd-3 protocol for UI
+// wrappers: "<n> <k>\n" before solving, the solve time in seconds after.
+import { fstatSync, writeSync, type Stats } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { DIFFICULTIES } from '../shared/constants.js';
+
+export type Solve = (n: number, k: number, seed: Uint8Array) => Promise<Uint8Array>;
+
+/** Solves in a worker thread, started right away so it is warm when the challenge arrives. */
+export class WorkerSolver {
+  private worker: Worker | null;
+  private next = 0;
+  private pending = new Map<number, { res: (b: Uint8Array) => void; rej: (e: Error) => void }>();
+  private failed: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(new URL('./puzzle-worker.js', import.meta.url));
+    this.worker.unref();
+    this.worker.on('message', (m: { id: number; solution?: Uint8Array; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker?.unref();
+      if (m.solution) p.res(new Uint8Array(m.solution));
+      else p.rej(new Error(`puzzle solver failed: ${m.error ?? 'unknown error'}`));
+    });
+    this.worker.on('error', (e) => this.failAll(e));
+    this.worker.on('exit', (code) => this.failAll(new Error(`puzzle solver exited (${code})`)));
+  }
+
+  private failAll(e: Error): void {
+    this.failed = e;
+    for (const p of this.pending.values()) p.rej(e);
+    this.pending.clear();
+  }
+
+  solve: Solve = (n, k, seed) => {
+    if (this.failed || !this.worker) return Promise.reject(this.failed ?? new Error('puzzle solver closed'));
+    const id = this.next++;
+    this.worker.ref();
+    return new Promise<Uint8Array>((res, rej) => {
+      this.pending.set(id, { res, rej });
+      this.worker!.postMessage({ id, n, k, seed });
+    });
+  };
+
+  close(): void {
+    const w = this.worker;
+    this.worker = null;
+    void w?.terminate();
+  }
+}
+
+/** Is this inherited fd one a UI wrapper could have opened for us (not one of libuv's own)? Pure. */
+export function isUiFd(st: Pick<Stats, 'isFIFO' | 'isFile' | 'isSocket' | 'isCharacterDevice'> | null): boolean {
+  return !!st && (st.isFIFO() || st.isFile() || st.isSocket() || st.isCharacterDevice());
+}
+
+/**
+ * Checks fd 3 once. Must run before this process could open fd 3 itself —
+ * but Node's event loop already holds fd 3 (an epoll/eventfd anonymous inode)
+ * when nothing was inherited there, so the type check above is what tells
+ * them apart: anonymous inodes are neither FIFO, file, socket nor device.
+ */
+export function uiFd(fd = 3): number | null {
+  try {
+    return isUiFd(fstatSync(fd)) ? fd : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Formats progress for a terminal. Pure. */
+export function progressLine(n: number, k: number, elapsedS: number): string {
+  const level = DIFFICULTIES.findIndex((d) => d.n === n && d.k === k);
+  const lv = level >= 0 ? `level ${level}/${DIFFICULTIES.length - 1}` : 'unknown level';
+  return `solving the oracle's rate-limit puzzle (${lv}, n=${n} k=${k}): ${elapsedS.toFixed(1)} s`;
+}
+
+export interface PuzzleUi {
+  fd3: number | null;
+  /** progress goes to stderr only when it is a terminal */
+  tty: boolean;
+  verbose: boolean;
+  progressAfterMs?: number;
+}
+
+/** Wraps a solver with the fd-3 notes and terminal progress. */
+export function reportingSolve(solve: Solve, ui: PuzzleUi): Solve {
+  return async (n, k, seed) => {
+    const write = (s: string): void => {
+      if (ui.fd3 === null) return;
+      try {
+        writeSync(ui.fd3, s);
+      } catch {
+        ui.fd3 = null; // the wrapper went away; carry on without it
+      }
+    };
+    write(`${n} ${k}\n`);
+    if (ui.verbose) process.stderr.write(`puzzle: n=${n} k=${k}\n`);
+    const t0 = performance.now();
+    let shown = false;
+    let interval: NodeJS.Timeout | null = null;
+    const show = (): void => {
+      shown = true;
+      process.stderr.write(`\r\x1b[K${progressLine(n, k, (performance.now() - t0) / 1000)}`);
+    };
+    // on a terminal, show progress once solving has taken about a second
+    const delayed = ui.tty
+      ? setTimeout(() => {
+          show();
+          interval = setInterval(show, 250);
+        }, ui.progressAfterMs ?? 1000)
+      : null;
+    try {
+      return await solve(n, k, seed);
+    } finally {
+      if (delayed) clearTimeout(delayed);
+      if (interval) clearInterval(interval);
+      if (shown) process.stderr.write('\r\x1b[K');
+      const s = (performance.now() - t0) / 1000;
+      write(String(s));
+      if (ui.verbose) process.stderr.write(`puzzle solved in ${s.toFixed(3)} s\n`);
+    }
+  };
+}
