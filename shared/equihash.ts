@@ -123,14 +123,19 @@ export function digits(n: number, k: number, seed: Uint8Array, nonce: number, in
 /**
  * Strict check of decoded indices. Requires, in this order:
  * 1. exactly 2^k integer indices, each in [0, 2^(d+1));
- * 2. the leaf-pair order of the reference solver: indices[2i] < indices[2i+1]
- *    (the reference pairs entries of a bucket in index order; every reference
- *    solution in the vectors obeys it; higher-level subtrees are NOT ordered
- *    by the reference, so their order is free);
+ * 2. indices[2i] < indices[2i+1] (cheap pre-check of rule 5 at level 1);
  * 3. all indices distinct;
  * 4. the tree: for j = 1..k, every aligned group of 2^j indices XORs to zero
- *    on digits 0..j-1;
- * 5. digit k XORs to zero over all 2^k indices (with 4 at j = k: all k+1 digits).
+ *    on digits 0..j-1, and digit k XORs to zero over all 2^k indices;
+ * 5. the reference solver's order at every level: in each aligned group of 2^j
+ *    indices the left half comes before the right half, where subtrees of
+ *    2^i leaves (i >= 1) are ordered by (XOR of digit i-1 over either half --
+ *    the bucket the two halves collided in --, left half, right half) and
+ *    single leaves by index. This is the order in which the reference (and
+ *    our solver) generate collisions: it pairs entries j < m of a bucket, and
+ *    each level's entries are numbered bucket by bucket in ascending order.
+ *    Every reference solution obeys it (test/equihash.*.test.ts); it makes a
+ *    solution non-malleable (no child swaps give a second valid encoding).
  */
 export function verifyIndices(n: number, k: number, seed: Uint8Array, nonce: number, indices: ArrayLike<number>): boolean {
   let p;
@@ -150,7 +155,8 @@ export function verifyIndices(n: number, k: number, seed: Uint8Array, nonce: num
   for (let i = 0; i < count; i += 2) if (indices[i]! >= indices[i + 1]!) return false;
   const sorted = Array.from(indices).sort((a, b) => a - b);
   for (let i = 1; i < count; i++) if (sorted[i] === sorted[i - 1]) return false;
-  let rows = digits(n, k, seed, nonce, indices);
+  const leaves = digits(n, k, seed, nonce, indices);
+  let rows = leaves;
   for (let j = 1; j <= k; j++) {
     const next: number[][] = [];
     for (let g = 0; g < rows.length; g += 2) {
@@ -161,7 +167,26 @@ export function verifyIndices(n: number, k: number, seed: Uint8Array, nonce: num
     }
     rows = next;
   }
-  return rows[0]![k] === 0;
+  if (rows[0]![k] !== 0) return false;
+  // Rule 5. The XOR tree holds here, so both halves of a group agree on the
+  // bucket digit and bucket(s, i) below is well defined.
+  const bucket = (s: number, i: number): number => {
+    let x = 0;
+    for (let t = s; t < s + 2 ** (i - 1); t++) x ^= leaves[t]![i - 1]!;
+    return x;
+  };
+  const cmp = (a: number, b: number, i: number): number => {
+    if (i === 0) return indices[a]! - indices[b]!;
+    const ba = bucket(a, i), bb = bucket(b, i);
+    if (ba !== bb) return ba - bb;
+    const h = 2 ** (i - 1);
+    return cmp(a, b, i - 1) || cmp(a + h, b + h, i - 1);
+  };
+  for (let j = 1; j <= k; j++) {
+    const size = 2 ** j, half = size / 2;
+    for (let g = 0; g < count; g += size) if (cmp(g, g + half, j - 1) >= 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -196,8 +221,9 @@ export function verify(n: number, k: number, seed: Uint8Array, solution: Uint8Ar
 // grouped by the top `cb` bits of their key ("coarse" buckets, written by a
 // streaming scatter), and each coarse bucket (~2^(fb+1) rows, a few KB) is
 // counting-sorted on the low `fb` bits just before its pairs are made. Within a
-// bucket rows stay in ascending order, so level-1 pairs have left < right
-// index, the order the reference solver produces.
+// bucket rows stay in generation order and buckets are visited in ascending key
+// order, so each level is numbered as the reference numbers it and solutions
+// come out in the reference's order (verifyIndices rule 5).
 
 /** Options for solve. */
 export interface SolveOptions {
