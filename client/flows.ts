@@ -4,9 +4,9 @@
 // Byte-compatible with the pwdsphinx 1.0.16 client (test/vectors/transcripts.json),
 // except where protocol.md §8 says otherwise (CREATE reads the oracle's "ok").
 import { randomBytes } from 'node:crypto';
-import { concat, xor } from '../shared/bytes.js';
-import { CHALLENGE_SIZE, DIFFICULTIES, NONCE_SIZE, OK, Op, POINT_SIZE, SEAL_NONCE_SIZE, XORMASK_SIZE } from '../shared/constants.js';
-import { ProtocolError, UsageError } from '../shared/errors.js';
+import { xor } from '../shared/bytes.js';
+import { NONCE_SIZE, Op, POINT_SIZE, SEAL_NONCE_SIZE, XORMASK_SIZE } from '../shared/constants.js';
+import { UsageError } from '../shared/errors.js';
 import { authKeypair, checkDigit, open, passHash, recordId, seal, sealKey, userListId } from '../shared/keys.js';
 import * as msg from '../shared/messages.js';
 import { challenge as oprfChallenge, finish } from '../shared/oprf.js';
@@ -16,89 +16,25 @@ import { signDetached, type Keypair } from '../shared/sign.js';
 import { wipe } from '../shared/sodium.js';
 import { decodeUsers, encodeUsers, userNames } from '../shared/userlist.js';
 import type { RuleSpec } from './args.js';
-import type { Conn, Connect } from './conn.js';
+import type { Conn } from './conn.js';
 import { BadCheckDigit, ClientError } from './errors.js';
-import type { Solve } from './puzzle.js';
+import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans, type WireEnv } from './wire.js';
 
-export interface FlowEnv {
-  connect: Connect;
+export { EARLY_CONNECT_MAX_N, rateLimited } from './wire.js';
+
+export interface FlowEnv extends WireEnv {
   masterkey: Uint8Array;
   rwdKeys: boolean;
   validatePassword: boolean;
-  solve: Solve;
   /** OPRF blinding; tests inject recorded scalars */
   blind?: (pwd: Uint8Array) => { r: Uint8Array; alpha: Uint8Array };
   /** randomness for xormasks and seal nonces (default: the system's); tests inject recorded values */
   random?: (n: number) => Uint8Array;
-  /** open the second connection while solving puzzles up to this n (0: never) */
-  earlyConnectMaxN?: number;
   /** warnings for stderr (never secrets) */
   warn?: (line: string) => void;
-  /** phase timestamps for the benchmark */
-  mark?: (phase: string) => void;
 }
-
-/** Puzzles this easy solve in tens of milliseconds: connect meanwhile. */
-export const EARLY_CONNECT_MAX_N = 70;
 
 const EMPTY = new Uint8Array(0);
-
-// ---------------------------------------------------------------- reading replies
-
-/** The oracle answered fail where this step expected data. */
-class Refused extends Error {}
-
-/** Reads an n-byte reply: Refused for the fail packet, ClientError for silence or truncation. */
-async function readReply(c: Conn, n: number, what: string): Promise<Uint8Array> {
-  const b = await c.read(n);
-  if (msg.isFail(b)) throw new Refused(what);
-  if (b.length === 0) throw new ClientError(`the oracle closed the connection instead of sending ${what}; try again, and see the oracle's log if it persists`);
-  if (b.length < n) throw new ClientError(`the oracle sent a truncated ${what} (${b.length} of ${n} bytes); try again`);
-  return b;
-}
-
-/** "ok" (2 bytes); its first two bytes may also start the 6-byte fail packet. */
-async function readOk(c: Conn, what: string): Promise<void> {
-  const b = await c.read(OK.length);
-  if (b.length === 2 && b[0] === 0x00 && b[1] === 0x04) {
-    const rest = await c.read(4);
-    if (msg.isFail(concat(b, rest))) throw new Refused(what);
-  }
-  if (b.length === 0) throw new ClientError(`the oracle closed the connection before confirming ${what}; the operation may or may not have happened: check with \`sphinx get\` or \`sphinx list\``);
-  if (!msg.isOk(b)) throw new ClientError(`the oracle sent an unexpected answer instead of confirming ${what}`);
-}
-
-/** u16be length | body: a stored blob, 00 00 when none; the fail packet reads as length 4 + "fail". */
-async function readBlobReply(c: Conn, what: string): Promise<Uint8Array | null> {
-  const head = await readReply(c, msg.BLOB_PREFIX_SIZE, what);
-  const len = msg.blobBodySize(head);
-  if (len === 0) return null;
-  const body = await c.read(len);
-  try {
-    return msg.parseUserListReply(concat(head, body));
-  } catch (e) {
-    if (e instanceof msg.OracleFailure) throw new Refused(what);
-    if (body.length < len) throw new ClientError(`the oracle sent a truncated ${what}; try again`);
-    throw new ClientError(`the oracle sent a malformed ${what} (${(e as Error).message})`);
-  }
-}
-
-/** Turns a Refused from `fn` into a ClientError with the operation's own explanation. */
-async function refusedMeans<T>(explanation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof Refused) throw new ClientError(explanation);
-    throw e;
-  }
-}
-
-/** Protocol/crypto failures on oracle data become one clear line. */
-function badAnswer(e: unknown, what: string): never {
-  if (e instanceof ClientError) throw e;
-  if (e instanceof ProtocolError) throw new ClientError(`the oracle's ${what} is invalid (${e.message}); the oracle may be faulty or the connection tampered with`);
-  throw e;
-}
 
 // ---------------------------------------------------------------- building blocks
 
@@ -117,44 +53,6 @@ async function stretch(env: FlowEnv, pwd: Uint8Array, r: Uint8Array, alpha: Uint
   } catch (e) {
     return badAnswer(e, 'OPRF answer (beta)');
   }
-}
-
-/**
- * §4: connection 1 fetches the challenge, the puzzle is solved (off the main
- * thread), connection 2 carries the proof; the request is then handled on it.
- */
-export async function rateLimited(env: FlowEnv, req: Uint8Array): Promise<Conn> {
-  const c1 = await env.connect();
-  env.mark?.('conn1');
-  let ch: msg.Challenge;
-  try {
-    c1.write(msg.challengeCreatePacket(req));
-    const b = await refusedMeans('the oracle refused to hand out a rate-limit challenge; try again later', () =>
-      readReply(c1, CHALLENGE_SIZE, 'the rate-limit challenge'),
-    );
-    ch = msg.parseChallenge(b);
-    env.mark?.('challenge');
-  } finally {
-    c1.close();
-  }
-  if (!DIFFICULTIES.some((d) => d.n === ch.n && d.k === ch.k)) {
-    throw new ClientError(`the oracle sent a puzzle of unknown difficulty (n=${ch.n}, k=${ch.k}); is it a SPHINX v1 oracle?`);
-  }
-  const seed = msg.puzzleSeed(ch.bytes, req);
-  const early = ch.n <= (env.earlyConnectMaxN ?? EARLY_CONNECT_MAX_N) ? env.connect() : null;
-  early?.catch(() => undefined); // surfaced below
-  let solution: Uint8Array;
-  try {
-    solution = await env.solve(ch.n, ch.k, seed);
-    env.mark?.('solved');
-  } catch (e) {
-    early?.then((c) => c.close(), () => undefined);
-    throw e instanceof ClientError ? e : new ClientError(`solving the oracle's puzzle failed (${(e as Error).message})`, 3);
-  }
-  const c2 = await (early ?? env.connect());
-  env.mark?.('conn2');
-  c2.write(msg.challengeVerifyPacket(ch.bytes, req, solution));
-  return c2;
 }
 
 /** The auth step: returns rwd (empty unless rwd_keys needs it) after signing the oracle's nonce. */

@@ -67,8 +67,11 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
   // first connection would idle; open it after the prompt instead.
   if (!typing) connector.prefetch();
   const solver = cmd.cmd === 'create' ? null : new WorkerSolver();
-  const flowsP = import('./flows.js');
-  flowsP.catch(() => undefined);
+  // `get` has its own path that loads libsodium only while argon2 runs (get.ts)
+  const flowsP = cmd.cmd === 'get' ? null : import('./flows.js');
+  const getP = cmd.cmd === 'get' ? import('./get.js') : null;
+  flowsP?.catch(() => undefined);
+  getP?.catch(() => undefined);
   const pwds: Buffer[] = [];
   let strength: Promise<string> | null = null;
   try {
@@ -84,7 +87,8 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
       strength = import('./strength.js').then((s) => s.estimate(pw).then(s.strengthLine));
       strength.catch(() => undefined);
     }
-    const flows = await flowsP;
+    const flows = flowsP ? await flowsP : null;
+    const fastGet = getP ? await getP : null;
     mark('flows');
     const env = {
       connect: connector.connect,
@@ -101,25 +105,25 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
     let out: string | undefined;
     switch (cmd.cmd) {
       case 'get':
-        out = (await flows.get(env, pwd, cmd.user, cmd.site)) + '\n';
+        out = (await fastGet!.get(env, pwd, cmd.user, cmd.site)) + '\n';
         break;
       case 'create':
-        out = (await flows.create(env, pwd, cmd.user, cmd.site, cmd.rule)) + '\n';
+        out = (await flows!.create(env, pwd, cmd.user, cmd.site, cmd.rule)) + '\n';
         break;
       case 'change':
-        out = (await flows.change(env, pwd, pwds[1]!, cmd.user, cmd.site, cmd.rule)) + '\n';
+        out = (await flows!.change(env, pwd, pwds[1]!, cmd.user, cmd.site, cmd.rule)) + '\n';
         break;
       case 'commit':
-        await flows.commit(env, pwd, cmd.user, cmd.site);
+        await flows!.commit(env, pwd, cmd.user, cmd.site);
         break;
       case 'undo':
-        await flows.undo(env, pwd, cmd.user, cmd.site);
+        await flows!.undo(env, pwd, cmd.user, cmd.site);
         break;
       case 'delete':
-        await flows.del(env, pwd, cmd.user, cmd.site);
+        await flows!.del(env, pwd, cmd.user, cmd.site);
         break;
       case 'list': {
-        const users = await flows.list(env, cmd.site);
+        const users = await flows!.list(env, cmd.site);
         if (users.length) out = users.join('\n') + '\n';
         else process.stderr.write(`no users found for ${JSON.stringify(cmd.site)}\n`);
         break;

@@ -13,6 +13,9 @@ import { ruleFromPositionals } from '../client/args.js';
 import type { Conn } from '../client/conn.js';
 import { BadCheckDigit, ClientError, Exit } from '../client/errors.js';
 import * as flows from '../client/flows.js';
+import { blake2b, fromHash, scalarmult } from '../client/fastcrypto.js';
+import * as fastGet from '../client/get.js';
+import { recordId } from '../shared/keys.js';
 import { hex, loadVectors, toHex } from './helpers/vectors.js';
 
 const T = loadVectors('transcripts');
@@ -208,6 +211,61 @@ for (const name of ['get user1', 'get user1 before commit (old pw)', 'get user1 
     assertAllSent(r);
   });
 }
+
+/** The fast get path blinds with client/fastcrypto: the recorded r, our own alpha. */
+function fastBlind(r: Replay, name: string): void {
+  const rs: Uint8Array[] = step(name).client_r.map((x: string) => hex(x));
+  r.env.blind = (pwd) => {
+    const sc = rs.shift();
+    assert.ok(sc, 'more blindings than recorded');
+    return { r: Uint8Array.from(sc), alpha: scalarmult(sc, fromHash(blake2b(pwd, null, 64)))! };
+  };
+}
+
+for (const name of ['get user1', 'get user1 before commit (old pw)', 'get user1 after commit (new pw)', 'get user3']) {
+  test(`fast get (client/get.ts, no libsodium before argon2) ${name}: exact bytes and the reference password`, async () => {
+    const s = step(name);
+    const r = replay(name);
+    fastBlind(r, name);
+    const user = /'(user\d)'/.exec(s.call)![1]!;
+    assert.is(toHex(fastGet.fastRecordId(MK, user, 'example.com')), toHex(recordId(MK, user, 'example.com')));
+    const pw = await fastGet.get(r.env, pwdOf(s.call), user, 'example.com');
+    assert.is(pw, s.result);
+    assertAllSent(r);
+  });
+}
+
+test('fast get: wrong master password → bad check digit; deleted record → not found', async () => {
+  const bad = 'get user1 with wrong master pw (bad check digit)';
+  let r = replay(bad);
+  fastBlind(r, bad);
+  try {
+    await fastGet.get(r.env, pwdOf(step(bad).call), 'user1', 'example.com');
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, BadCheckDigit);
+  }
+  assertAllSent(r);
+  const gone = 'get deleted user2 (oracle answers fail)';
+  r = replay(gone);
+  fastBlind(r, gone);
+  try {
+    await fastGet.get(r.env, pwdOf(step(gone).call), 'user2', 'example.com');
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, ClientError);
+    assert.is((e as ClientError).exitCode, Exit.ERROR);
+    assert.match((e as Error).message, /no record for user "user2"/);
+  }
+});
+
+test('fast get: an invalid beta is refused (identity, alpha itself, non-canonical)', () => {
+  const { r, alpha } = fastGet.fastChallenge(new Uint8Array([1, 2, 3]));
+  const pwd = new Uint8Array([1, 2, 3]);
+  for (const beta of [new Uint8Array(32), alpha, Uint8Array.from(alpha).map((b, i) => (i === 31 ? b | 0x80 : b))]) {
+    assert.throws(() => fastGet.fastUnblind(pwd, r, alpha, beta), (e: Error) => e instanceof ClientError && /beta/.test(e.message));
+  }
+});
 
 test('get with a wrong master password: bad check digit (exit 2)', async () => {
   const name = 'get user1 with wrong master pw (bad check digit)';
