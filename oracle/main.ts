@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// `oracle`: the SPHINX v1 oracle (TLS server). See oracle/config.ts for the
+// configuration and `oracle --help`.
+import { UsageError } from '../shared/errors.js';
+import { USAGE, loadServerConfig, parseArgs } from './config.js';
+import { createLogger, errText } from './log.js';
+import { startServer } from './server.js';
+
+function die(msg: string): never {
+  process.stderr.write(`oracle: ${msg.replace(/[\r\n]+/g, ' ')}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let cli;
+  try {
+    cli = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    die(`${errText(e)} (see oracle --help)`);
+  }
+  if (cli.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let config;
+  try {
+    config = loadServerConfig(cli.config);
+  } catch (e) {
+    die(e instanceof UsageError ? e.message : errText(e));
+  }
+  const logger = createLogger({ verbose: config.verbose });
+  let server;
+  try {
+    server = await startServer({ config, logger });
+  } catch (e) {
+    die(errText(e));
+  }
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${sig} received`);
+    server.close().then(
+      () => process.exit(0),
+      (e) => {
+        logger.error(`shutdown failed: ${errText(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP received: reloading the certificate and key');
+    void server.reload();
+  });
+}
+
+await main();

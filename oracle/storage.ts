@@ -1,0 +1,354 @@
+// The oracle's datadir (protocol.md §5), the reference's layout:
+//   <datadir>/key                   the oracle's MAC key (32 bytes, 0600)
+//   <datadir>/<hex(id)>/            one directory per record (0700), files 0600:
+//       key pub rules [new pub.new rules.new] [old pub.old rules.old] [difficulty]
+//       (user-list records: pub blob [difficulty])
+//
+// The datadir on disk is the only source of truth: nothing about a record is
+// cached, so an operator may copy, restore or delete record directories while
+// the oracle runs.
+//
+// Crash atomicity. A change to one file (a user-list blob, the difficulty
+// state) is a temp file in the record directory + fsync + rename + fsync of
+// the directory. A change to several files builds the complete new record in
+// `<datadir>/.<hex>.new/` (every file fsynced, then the directory), then swaps:
+//   rename <hex> -> .<hex>.old ; rename .<hex>.new -> <hex> ; fsync datadir ; rm -r .<hex>.old
+// Deleting a record renames it to `.<hex>.del` (fsync datadir) before removing it.
+// A crash between the two renames leaves only `.<hex>.old`: every reader
+// restores it before looking (under the record's lock), and startup recovery
+// (recover()) does it for the whole datadir, so a record is always either
+// wholly old or wholly new. Leftover `.new` / `.del` directories and in-record
+// temp files (`.<name>.tmp`) are garbage and are removed.
+//
+// Concurrency: every operation on a record holds that record's in-process
+// mutex (one oracle process per datadir). Mutations are compare-and-set: the
+// caller passes the file contents it based its decision on and the change is
+// refused (false) if the record moved on meanwhile.
+import { constants as fsc } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../shared/bytes.js';
+import { KEY_SIZE } from '../shared/constants.js';
+import { KeyedMutex } from './locks.js';
+
+/** File name → contents; `null` in a change means "remove this file", in an expectation "must be absent". */
+export type Files = Record<string, Uint8Array | null>;
+
+export interface CommitSpec {
+  /** true: the record must exist; false: it must not (it is created); undefined: either. */
+  exists?: boolean;
+  /** Files whose current contents must be exactly these (null: absent). */
+  expect?: Files;
+  /** Files to write (bytes) or remove (null); everything else is kept. */
+  set: Files;
+}
+
+/** What the protocol logic needs from storage (in-memory implementations are fine for tests). */
+export interface Storage {
+  /** Contents of the named files of record `hex` (missing files absent from the result); null if there is no record. */
+  read(hex: string, names: readonly string[]): Promise<Record<string, Uint8Array> | null>;
+  /** Atomic compare-and-set of several files; false when an expectation does not hold. */
+  commit(hex: string, spec: CommitSpec): Promise<boolean>;
+  /** Atomically remove the record if the expectation holds; false otherwise. */
+  remove(hex: string, expect: Files): Promise<boolean>;
+  /**
+   * Read-modify-write of the `difficulty` file under the record's lock. Returns
+   * null without calling `next` when the record does not exist (state is only
+   * kept for existing records).
+   */
+  updateDifficulty(hex: string, next: (prev: Uint8Array | null) => Uint8Array): Promise<Uint8Array | null>;
+}
+
+const HEX_RE = /^[0-9a-f]{64}$/;
+const FILE_RE = /^[a-z.]{1,16}$/; // key, pub, rules, new, pub.new, rules.old, blob, difficulty, ...
+const LEFTOVER_RE = /^\.([0-9a-f]{64})\.(old|new|del)$/;
+
+function checkHex(hex: string): void {
+  if (!HEX_RE.test(hex)) throw new RangeError('record id must be 64 lowercase hex digits');
+}
+function checkName(name: string): void {
+  if (!FILE_RE.test(name) || name.startsWith('.')) throw new RangeError(`bad record file name: ${name}`);
+}
+
+const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, fsc.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Create `path` (must not exist), write, fsync, close; mode 0600. */
+async function writeNewFile(path: string, data: Uint8Array, sync: boolean): Promise<void> {
+  const fh = await open(path, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    if (sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readOrNull(path: string): Promise<Uint8Array | null> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    if (isCode(e, 'ENOENT')) return null;
+    throw e;
+  }
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (e) {
+    if (isCode(e, 'ENOENT', 'ENOTDIR')) return false;
+    throw e;
+  }
+}
+
+const same = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean =>
+  a == null || b == null ? a == null && b == null : constantTimeEqual(a, b);
+
+export interface FsStorageOptions {
+  /** fsync files and directories on mutations (default true). Difficulty updates never fsync. */
+  durable?: boolean;
+  /** Test hook: called at named points of a mutation (crash-injection tests). */
+  onStep?: (step: string) => void | Promise<void>;
+}
+
+export class FsStorage implements Storage {
+  private readonly locks = new KeyedMutex();
+  private readonly durable: boolean;
+  private readonly onStep: ((step: string) => void | Promise<void>) | undefined;
+
+  constructor(
+    readonly datadir: string,
+    opts: FsStorageOptions = {},
+  ) {
+    this.durable = opts.durable ?? true;
+    this.onStep = opts.onStep;
+  }
+
+  private dir(hex: string): string {
+    return join(this.datadir, hex);
+  }
+
+  private async step(name: string): Promise<void> {
+    if (this.onStep) await this.onStep(name);
+  }
+
+  private async syncDir(path: string): Promise<void> {
+    if (this.durable) await fsyncPath(path);
+  }
+
+  /**
+   * Called under the record's lock before looking at it: finishes what a
+   * crash interrupted. Returns whether the record directory exists.
+   */
+  private async settle(hex: string): Promise<boolean> {
+    const dir = this.dir(hex);
+    if (await isDir(dir)) return true;
+    const old = join(this.datadir, `.${hex}.old`);
+    if (!(await isDir(old))) return false;
+    // Crash between the two renames of a swap: the old record is the truth.
+    await rm(join(this.datadir, `.${hex}.new`), { recursive: true, force: true });
+    await rename(old, dir);
+    await this.syncDir(this.datadir);
+    return true;
+  }
+
+  async read(hex: string, names: readonly string[]): Promise<Record<string, Uint8Array> | null> {
+    checkHex(hex);
+    for (const n of names) checkName(n);
+    return this.locks.with(hex, async () => {
+      const dir = this.dir(hex);
+      const got = await Promise.all(names.map((n) => readOrNull(join(dir, n))));
+      const out: Record<string, Uint8Array> = {};
+      let missing = false;
+      got.forEach((b, i) => {
+        if (b) out[names[i]!] = b;
+        else missing = true;
+      });
+      if (!missing && names.length > 0) return out;
+      if (!(await this.settle(hex))) return null;
+      if (Object.keys(out).length === 0 && names.length > 0) {
+        // The directory may just have been restored: read again.
+        const again = await Promise.all(names.map((n) => readOrNull(join(dir, n))));
+        again.forEach((b, i) => {
+          if (b) out[names[i]!] = b;
+        });
+      }
+      return out;
+    });
+  }
+
+  /** Every regular file of a record directory whose name is a record file name. */
+  private async readAll(hex: string): Promise<Record<string, Uint8Array>> {
+    const dir = this.dir(hex);
+    const out: Record<string, Uint8Array> = {};
+    for (const ent of await readdir(dir, { withFileTypes: true })) {
+      if (!ent.isFile() || ent.name.startsWith('.') || !FILE_RE.test(ent.name)) continue;
+      const b = await readOrNull(join(dir, ent.name));
+      if (b) out[ent.name] = b;
+    }
+    return out;
+  }
+
+  async commit(hex: string, spec: CommitSpec): Promise<boolean> {
+    checkHex(hex);
+    for (const n of Object.keys(spec.set)) checkName(n);
+    for (const n of Object.keys(spec.expect ?? {})) checkName(n);
+    return this.locks.with(hex, async () => {
+      const exists = await this.settle(hex);
+      if (spec.exists !== undefined && spec.exists !== exists) return false;
+      const cur = exists ? await this.readAll(hex) : {};
+      for (const [n, want] of Object.entries(spec.expect ?? {})) if (!same(cur[n] ?? null, want)) return false;
+
+      const changes = Object.entries(spec.set);
+      if (exists && changes.length === 1 && changes[0]![1] !== null) {
+        const [name, data] = changes[0]! as [string, Uint8Array];
+        await this.replaceFile(hex, name, data, this.durable);
+        return true;
+      }
+      const next: Record<string, Uint8Array> = { ...cur };
+      for (const [n, b] of changes) {
+        if (b === null) delete next[n];
+        else next[n] = b;
+      }
+      await this.swap(hex, exists, next);
+      return true;
+    });
+  }
+
+  /** One file, atomically: .<name>.tmp in the record directory, then rename. */
+  private async replaceFile(hex: string, name: string, data: Uint8Array, sync: boolean): Promise<void> {
+    const dir = this.dir(hex);
+    const tmp = join(dir, `.${name}.tmp`);
+    await rm(tmp, { force: true });
+    await writeNewFile(tmp, data, sync);
+    await this.step('file-written');
+    await rename(tmp, join(dir, name));
+    if (sync) await this.syncDir(dir);
+  }
+
+  /** The whole record, atomically (see the header). */
+  private async swap(hex: string, exists: boolean, files: Record<string, Uint8Array>): Promise<void> {
+    const dir = this.dir(hex);
+    const tmp = join(this.datadir, `.${hex}.new`);
+    const old = join(this.datadir, `.${hex}.old`);
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { mode: 0o700 });
+    for (const [n, b] of Object.entries(files)) await writeNewFile(join(tmp, n), b, this.durable);
+    await this.syncDir(tmp);
+    await this.step('new-written');
+    if (exists) {
+      await rm(old, { recursive: true, force: true });
+      await rename(dir, old);
+      await this.step('old-moved');
+    }
+    await rename(tmp, dir);
+    await this.syncDir(this.datadir);
+    await this.step('swapped');
+    if (exists) await rm(old, { recursive: true, force: true });
+  }
+
+  async remove(hex: string, expect: Files): Promise<boolean> {
+    checkHex(hex);
+    return this.locks.with(hex, async () => {
+      if (!(await this.settle(hex))) return false;
+      const cur = await this.readAll(hex);
+      for (const [n, want] of Object.entries(expect)) if (!same(cur[n] ?? null, want)) return false;
+      const del = join(this.datadir, `.${hex}.del`);
+      await rm(del, { recursive: true, force: true });
+      await rename(this.dir(hex), del);
+      await this.syncDir(this.datadir);
+      await this.step('removed');
+      await rm(del, { recursive: true, force: true });
+      return true;
+    });
+  }
+
+  async updateDifficulty(hex: string, next: (prev: Uint8Array | null) => Uint8Array): Promise<Uint8Array | null> {
+    checkHex(hex);
+    return this.locks.with(hex, async () => {
+      const dir = this.dir(hex);
+      let prev = await readOrNull(join(dir, 'difficulty'));
+      if (prev === null && !(await this.settle(hex))) return null;
+      if (prev === null) prev = await readOrNull(join(dir, 'difficulty'));
+      const out = next(prev);
+      // Not fsynced: losing it to a power cut only resets the record to level 0.
+      await this.replaceFile(hex, 'difficulty', out, false);
+      return out;
+    });
+  }
+}
+
+/**
+ * Startup recovery of a whole datadir: restore records caught between the two
+ * renames of a swap, remove every other leftover. Returns how many entries it fixed.
+ */
+export async function recover(datadir: string): Promise<number> {
+  let fixed = 0;
+  const names = await readdir(datadir);
+  const present = new Set(names);
+  for (const name of names) {
+    const m = LEFTOVER_RE.exec(name);
+    if (!m) continue;
+    const [, hex, kind] = m;
+    const path = join(datadir, name);
+    if (kind === 'old' && !present.has(hex!)) {
+      await rm(join(datadir, `.${hex}.new`), { recursive: true, force: true });
+      await rename(path, join(datadir, hex!));
+      present.add(hex!);
+    } else {
+      await rm(path, { recursive: true, force: true });
+    }
+    fixed++;
+  }
+  if (fixed > 0) await fsyncPath(datadir);
+  return fixed;
+}
+
+/** Create the datadir (0700) if needed and check that we can write there. Throws with a clear message. */
+export async function prepareDatadir(datadir: string): Promise<void> {
+  try {
+    await mkdir(datadir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new Error(`cannot create datadir ${datadir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!(await isDir(datadir))) throw new Error(`datadir ${datadir} is not a directory`);
+  const probe = join(datadir, `.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeNewFile(probe, new Uint8Array(0), false);
+    await unlink(probe);
+  } catch (e) {
+    throw new Error(`datadir ${datadir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The oracle's MAC key `<datadir>/key`: read it, or make it (32 random bytes, 0600) on first use. */
+export async function loadMacKey(datadir: string): Promise<Uint8Array> {
+  const path = join(datadir, 'key');
+  let key = await readOrNull(path);
+  if (key === null) {
+    const tmp = join(datadir, `.key.${process.pid}.tmp`);
+    await rm(tmp, { force: true });
+    await writeNewFile(tmp, randomBytes(KEY_SIZE), true);
+    try {
+      await link(tmp, path); // never overwrites a key another process just made
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) throw e;
+    } finally {
+      await unlink(tmp);
+    }
+    await fsyncPath(datadir);
+    key = await readOrNull(path);
+  }
+  if (key === null || key.length !== KEY_SIZE) throw new Error(`MAC key ${path} must be ${KEY_SIZE} bytes`);
+  return key;
+}
