@@ -65,8 +65,11 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
   const typing = prompts.length > 0 && isatty(0);
   // Start what does not depend on anything else. With a human typing, the
   // first connection would idle; open it after the prompt instead.
+  mark('setup');
   if (!typing) connector.prefetch();
+  mark('prefetch');
   const solver = cmd.cmd === 'create' ? null : new WorkerSolver();
+  mark('worker');
   // `get` has its own path that loads libsodium only while argon2 runs (get.ts)
   const flowsP = cmd.cmd === 'get' ? null : import('./flows.js');
   const getP = cmd.cmd === 'get' ? import('./get.js') : null;

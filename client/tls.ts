@@ -10,7 +10,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import { StreamConn, type Conn } from './conn.js';
 import { ClientError, ConnectionError } from './errors.js';
 
@@ -74,7 +74,19 @@ export interface TlsTarget {
   readTimeoutMs?: number;
 }
 
-/** The tls.connect options for a target (pure apart from the session handed in). */
+/**
+ * The context for pinned connections: an empty CA store. tls.connect's `ca`
+ * option (and the default) make Node parse its ~140 bundled root
+ * certificates, 30-60 ms of main-thread time on the first connection of
+ * every `sphinx get`; an empty `ca` list skips that. The store is not what
+ * decides anyway: checkPin compares the leaf in 'secureConnect', and the TLS
+ * handshake itself (CertificateVerify) proves the oracle holds that
+ * certificate's private key.
+ */
+let pinnedContext: SecureContext | undefined;
+export const pinnedSecureContext = (): SecureContext => (pinnedContext ??= createSecureContext({ ca: [] }));
+
+/** The tls.connect options for a target (pure apart from the session handed in and the shared pinned context). */
 export function tlsOptions(t: TlsTarget, session?: Buffer): ConnectionOptions {
   const opts: ConnectionOptions & { noDelay: boolean } = {
     host: t.host,
@@ -88,7 +100,7 @@ export function tlsOptions(t: TlsTarget, session?: Buffer): ConnectionOptions {
   if (t.pinned) {
     // The decision is taken by checkPin in 'secureConnect', before any write.
     opts.rejectUnauthorized = false;
-    opts.ca = t.pinned.map((d) => new X509Certificate(d).toString());
+    opts.secureContext = pinnedSecureContext();
     opts.checkServerIdentity = () => undefined;
   } else {
     opts.rejectUnauthorized = true;
@@ -201,7 +213,9 @@ export class Connector {
         // certificate with it; only the server holding that session's secret
         // can resume it.
         const resumed = sock.isSessionReused();
-        if (t.pinned && !resumed) {
+        if (t.pinned && resumed) {
+          // the session's secret proves it is the oracle that passed checkPin
+        } else if (t.pinned) {
           const peer = sock.getPeerCertificate();
           const v = checkPin(peer && 'raw' in peer ? peer.raw : undefined, t.pinned);
           if (!v.ok) {
