@@ -240,7 +240,10 @@ export interface SolveStats {
   nonces: number;
   candidates: number;
   hashMs: number;
+  /** Collision phases: bucketing, pairing, the final step, tree expansion. */
   sortMs: number;
+  /** Bytes of the solver's typed arrays at the end (its working memory). */
+  bytes: number;
 }
 
 /** Low key bits sorted inside a coarse bucket. */
@@ -262,7 +265,7 @@ class Workspace {
   perm: Uint32Array;
   readonly L: Uint32Array[] = [];
   readonly R: Uint32Array[] = [];
-  stats: SolveStats = { nonces: 0, candidates: 0, hashMs: 0, sortMs: 0 };
+  stats: SolveStats = { nonces: 0, candidates: 0, hashMs: 0, sortMs: 0, bytes: 0 };
 
   constructor(n: number, k: number, hasher?: BatchHasher) {
     const { d } = params(n, k);
@@ -433,6 +436,12 @@ class Workspace {
     return out;
   }
 
+  /** Bytes held in typed arrays (the BLAKE2b kernel's memory excluded). */
+  bytes(): number {
+    const arrs: Uint32Array[] = [this.rows, this.tmp, this.cstart, this.ccount, this.fcount, this.perm, ...this.L, ...this.R];
+    return arrs.reduce((s, a) => s + a.byteLength, 0);
+  }
+
   /** Leaf indices under ref of level j, left to right. */
   expand(j: number, ref: number, out: number[]): void {
     if (j === 0) {
@@ -517,7 +526,7 @@ export async function solve(n: number, k: number, seed: Uint8Array, opts: SolveO
   const first = opts.nonce ?? 0;
   if (!Number.isInteger(first) || first < 0 || first > 0xffffffff) throw new RangeError('equihash: bad start nonce');
   const ws = workspace(n, k);
-  const stats: SolveStats = (ws.stats = { nonces: 0, candidates: 0, hashMs: 0, sortMs: 0 });
+  const stats: SolveStats = (ws.stats = { nonces: 0, candidates: 0, hashMs: 0, sortMs: 0, bytes: 0 });
   lastStats = stats;
   for (let nonce = first, tried = 1; nonce <= 0xffffffff; nonce++, tried++) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('equihash: aborted');
@@ -527,7 +536,10 @@ export async function solve(n: number, k: number, seed: Uint8Array, opts: SolveO
     for (const idx of cands) {
       if (!distinct(idx)) continue; // most candidates repeat an index: skip them before hashing
       const sol = encode(n, k, nonce, idx);
-      if (verify(n, k, seed, sol)) return sol; // never hand out anything our verifier rejects
+      if (verify(n, k, seed, sol)) {
+        stats.bytes = ws.bytes();
+        return sol; // never hand out anything our verifier rejects
+      }
     }
     opts.onProgress?.({ nonce, tried });
     await yieldToLoop();

@@ -1,0 +1,212 @@
+// Equihash benchmark: solve time (median over SEEDS random seeds per level) and
+// peak memory for n = 60..90, k = 4, ours against the native reference
+// (Debian libequihash0 1.0.6) on the same seeds, each level in fresh processes
+// run one after another (never in parallel).
+//
+// Memory: every child reads its VmHWM (peak RSS) from /proc/self/status after
+// loading the code and before the first solve (baseline), and again at the
+// end; we report the whole-process peak and the solver's own increment.
+// Native: a tiny C program linked against libequihash.so.0 when gcc is there,
+// else /usr/bin/python3 with the `equihash` module (python3-pyequihash).
+//
+// Run alone: node <build>/bench/equihash.js   (bench/run.ts calls main()).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lastSolveStats, solve, verify } from '../shared/equihash.js';
+
+const LEVELS = [60, 65, 70, 75, 80, 85, 90];
+const K = 4;
+const SEEDS = 9; // odd: a plain median
+const SEED_LEN = 107; // seed = challenge(42) | req(65), as in protocol §4
+const LIB = '/usr/lib/x86_64-linux-gnu/libequihash.so.0';
+const PYTHON = '/usr/bin/python3';
+const SELF = fileURLToPath(import.meta.url);
+const WARMUP_N = 40; // as client/puzzle-worker.ts
+/** Native seeds stop after the one that crosses this much time per level (at least MIN_NATIVE seeds). */
+const NATIVE_BUDGET_MS = 15_000;
+const MIN_NATIVE = 5;
+
+interface Run { ms: number; nonces?: number; hashMs?: number; collideMs?: number; bytes?: number; sol: string }
+interface ChildOut { baseHwmKb: number; hwmKb: number; runs: Run[]; verifyUs?: number }
+
+function statusKb(key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mb = (kb: number): string => (kb / 1024).toFixed(1);
+const ms = (x: number): string => (x < 10 ? x.toFixed(1) : x.toFixed(0));
+
+/** Child: solve each seed at level n, print ChildOut as JSON. */
+async function child(n: number, seeds: string[]): Promise<void> {
+  // As client/puzzle-worker.ts does: warm up on a small puzzle (compiles the
+  // WebAssembly kernel, starts the JIT) before the real one arrives.
+  await solve(WARMUP_N, K, randomBytes(32));
+  const baseHwmKb = statusKb('VmHWM');
+  const runs: Run[] = [];
+  for (const hex of seeds) {
+    const seed = Uint8Array.from(Buffer.from(hex, 'hex'));
+    const t = performance.now();
+    const sol = await solve(n, K, seed);
+    const dt = performance.now() - t;
+    const st = lastSolveStats()!;
+    runs.push({ ms: dt, nonces: st.nonces, hashMs: st.hashMs, collideMs: st.sortMs, bytes: st.bytes, sol: Buffer.from(sol).toString('hex') });
+  }
+  const hwmKb = statusKb('VmHWM');
+  // Verify cost (the oracle's work per puzzle), on the last solution.
+  const seed = Uint8Array.from(Buffer.from(seeds[seeds.length - 1]!, 'hex'));
+  const sol = Uint8Array.from(Buffer.from(runs[runs.length - 1]!.sol, 'hex'));
+  for (let i = 0; i < 50; i++) verify(n, K, seed, sol);
+  const reps = 500, t = performance.now();
+  for (let i = 0; i < reps; i++) if (!verify(n, K, seed, sol)) throw new Error('own solution rejected');
+  const verifyUs = ((performance.now() - t) * 1000) / reps;
+  process.stdout.write(JSON.stringify({ baseHwmKb, hwmKb, runs, verifyUs } satisfies ChildOut));
+}
+
+const C_DRIVER = String.raw`
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <time.h>
+/* libequihash 1.0.6 C API (equihash.h; the -dev package is not needed) */
+size_t solsize(const unsigned n, const unsigned k);
+int solve(const unsigned n, const unsigned k, const uint8_t *seed, const size_t seed_len, uint8_t *sol, const size_t sol_len);
+int verify(const unsigned n, const unsigned k, const uint8_t *seed, const size_t seed_len, const uint8_t *sol, const size_t sol_len);
+static long kb(const char *key) {
+  FILE *f = fopen("/proc/self/status", "r"); char line[256]; long v = -1; size_t l = strlen(key);
+  while (f && fgets(line, sizeof line, f)) if (!strncmp(line, key, l)) v = atol(line + l);
+  if (f) fclose(f); return v;
+}
+int main(int argc, char **argv) {
+  unsigned n = atoi(argv[1]), k = atoi(argv[2]);
+  double budget = atof(argv[3]), spent = 0; int min = atoi(argv[4]);
+  size_t ss = solsize(n, k);
+  uint8_t *sol = malloc(ss), seed[4096];
+  printf("{\"baseHwmKb\":%ld,\"runs\":[", kb("VmHWM:"));
+  for (int a = 5; a < argc && (a - 5 < min || spent < budget); a++) {
+    size_t len = strlen(argv[a]) / 2;
+    for (size_t i = 0; i < len; i++) sscanf(argv[a] + 2 * i, "%2hhx", &seed[i]);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int ok = solve(n, k, seed, len, sol, ss);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (!ok || !verify(n, k, seed, len, sol, ss)) { fprintf(stderr, "native solve failed\n"); return 1; }
+    double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    spent += ms;
+    printf("%s{\"ms\":%.3f,\"sol\":\"", a > 5 ? "," : "", ms);
+    for (size_t i = 0; i < ss; i++) printf("%02x", sol[i]);
+    printf("\"}");
+  }
+  printf("],\"hwmKb\":%ld}\n", kb("VmHWM:"));
+  return 0;
+}
+`;
+
+const PY_DRIVER = `
+import sys, json, time, re, equihash
+def kb(key):
+    return int(re.search(r'^' + key + r':\\s+(\\d+) kB', open('/proc/self/status').read(), re.M).group(1))
+n, k, budget, least = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+base = kb('VmHWM')
+runs = []
+spent = 0
+for h in sys.argv[5:]:
+    if len(runs) >= least and spent >= budget:
+        break
+    seed = bytes.fromhex(h)
+    t = time.perf_counter(); sol = equihash.solve(n, k, seed); dt = time.perf_counter() - t
+    spent += dt * 1e3
+    runs.append({'ms': dt * 1e3, 'sol': sol.hex()})
+print(json.dumps({'baseHwmKb': base, 'hwmKb': kb('VmHWM'), 'runs': runs}))
+`;
+
+interface Native { kind: string; argv: (n: number, seeds: string[]) => [string, string[]]; cleanup: () => void }
+
+/** The native driver to use, or a reason why there is none. */
+function nativeDriver(): Native | string {
+  if (!existsSync(LIB)) return `${LIB} missing (Debian package libequihash0)`;
+  const dir = mkdtempSync(join(tmpdir(), 'eqh-bench-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  writeFileSync(join(dir, 'drv.c'), C_DRIVER);
+  const cc = spawnSync('gcc', ['-O2', '-o', join(dir, 'drv'), join(dir, 'drv.c'), LIB], { encoding: 'utf8' });
+  if (cc.status === 0) return { kind: 'C program linked to libequihash.so.0', argv: (n, s) => [join(dir, 'drv'), [String(n), String(K), String(NATIVE_BUDGET_MS), String(MIN_NATIVE), ...s]], cleanup };
+  const py = spawnSync(PYTHON, ['-I', '-c', 'import equihash'], { encoding: 'utf8' });
+  if (py.status === 0) {
+    return { kind: `${PYTHON} + equihash module (python3-pyequihash; gcc unavailable)`, argv: (n, s) => [PYTHON, ['-I', '-c', PY_DRIVER, String(n), String(K), String(NATIVE_BUDGET_MS), String(MIN_NATIVE), ...s]], cleanup };
+  }
+  cleanup();
+  return 'neither gcc nor /usr/bin/python3 with the equihash module (Debian python3-pyequihash) is available';
+}
+
+function runChild(cmd: string, args: string[]): ChildOut {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20, timeout: 120_000, env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+  if (r.status !== 0) throw new Error(`${cmd} failed (status ${r.status}, signal ${r.signal}): ${(r.stderr || r.error?.message || '').trim()}`);
+  return JSON.parse(r.stdout) as ChildOut;
+}
+
+export async function main(): Promise<void> {
+  const t0 = performance.now();
+  const load0 = loadavg();
+  const native = nativeDriver();
+  const rows: string[] = [];
+  const phase: string[] = [];
+  let nativeChecked = 0;
+  try {
+    for (const n of LEVELS) {
+      const seeds = Array.from({ length: SEEDS }, () => randomBytes(SEED_LEN).toString('hex'));
+      const ours = runChild(process.execPath, [SELF, '--child', String(n), ...seeds]);
+      const nat = typeof native === 'string' ? null : runChild(...native.argv(n, seeds));
+      // Each solution (ours and native) must pass our strict verify.
+      for (const [i, r] of [...ours.runs, ...(nat?.runs ?? [])].entries()) {
+        const seed = Uint8Array.from(Buffer.from(seeds[i % SEEDS]!, 'hex'));
+        if (!verify(n, K, seed, Uint8Array.from(Buffer.from(r.sol, 'hex')))) throw new Error(`n=${n}: solution ${i} rejected`);
+        if (i >= SEEDS) nativeChecked++;
+      }
+      const om = median(ours.runs.map((r) => r.ms));
+      const oMin = Math.min(...ours.runs.map((r) => r.ms)), oMax = Math.max(...ours.runs.map((r) => r.ms));
+      const nm = nat ? median(nat.runs.map((r) => r.ms)) : NaN;
+      const arraysKb = Math.max(...ours.runs.map((r) => r.bytes!)) / 1024;
+      const nSeeds = nat && nat.runs.length < SEEDS ? ` [${nat.runs.length} seeds]` : '';
+      rows.push(
+        `| ${n} | ${ms(om)} (${ms(oMin)}–${ms(oMax)}) | ${mb(ours.hwmKb)} | ${mb(ours.hwmKb - ours.baseHwmKb)} | ${mb(arraysKb)} | ` +
+          (nat
+            ? `${ms(nm)} (${ms(Math.min(...nat.runs.map((r) => r.ms)))}–${ms(Math.max(...nat.runs.map((r) => r.ms)))})${nSeeds} | ${mb(nat.hwmKb)} | ${mb(nat.hwmKb - nat.baseHwmKb)} | ${(om / nm).toFixed(2)} |`
+            : '– | – | – | – |') +
+          ` ${ours.verifyUs!.toFixed(0)} |`,
+      );
+      const nonces = ours.runs.reduce((s, r) => s + r.nonces!, 0);
+      const hash = ours.runs.reduce((s, r) => s + r.hashMs!, 0), coll = ours.runs.reduce((s, r) => s + r.collideMs!, 0);
+      const total = ours.runs.reduce((s, r) => s + r.ms, 0);
+      phase.push(
+        `| ${n} | ${(nonces / SEEDS).toFixed(2)} | ${ms(hash / nonces)} | ${ms(coll / nonces)} | ${((100 * hash) / total).toFixed(0)}% / ${((100 * coll) / total).toFixed(0)}% / ${((100 * (total - hash - coll)) / total).toFixed(0)}% |`,
+      );
+    }
+  } finally {
+    if (typeof native !== 'string') native.cleanup();
+  }
+  const load1 = loadavg();
+  const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`Equihash k=${K}, ${SEEDS} random ${SEED_LEN}-byte seeds per level (the same seeds for both), each level in fresh processes, run one after another.`);
+  console.log(`Native: ${typeof native === 'string' ? `unavailable: ${native}` : native.kind}. Load average (1/5/15 min) before: ${la(load0)}, after: ${la(load1)}.`);
+  console.log('Peak RSS = VmHWM of the whole process; "solver MB" = VmHWM at the end minus VmHWM before the first timed solve (ours: after a warm-up solve at n=40, as the client\'s puzzle worker does); "solver arrays" = our typed arrays.');
+  console.log(`Native seeds per level: ${SEEDS}, or fewer (shown) once a level has used ${NATIVE_BUDGET_MS / 1000} s (at least ${MIN_NATIVE}).\n`);
+  console.log('| n | ours: median solve ms (min–max) | ours: peak RSS MB | ours: solver MB | ours: solver arrays MB | native: median ms (min–max) | native: peak RSS MB | native: solver MB | ours/native time | our verify µs |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+  console.log('\nWhere our time goes (per nonce tried; a solve tries nonces until one yields a tree solution with distinct indices):\n');
+  console.log('| n | nonces per solve (mean) | hashing ms per nonce | collisions ms per nonce | share of solve time: hashing / collisions / rest |');
+  console.log('|---|---|---|---|---|');
+  for (const p of phase) console.log(p);
+  console.log(`\nAll ${SEEDS * LEVELS.length} of our solutions and ${nativeChecked} native ones passed our strict verify. Bench wall time ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
+}
+
+if (process.argv[1] === SELF) {
+  if (process.argv[2] === '--child') await child(Number(process.argv[3]), process.argv.slice(4));
+  else await main();
+}
