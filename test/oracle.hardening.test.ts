@@ -1,0 +1,466 @@
+// The oracle's resilience (issue 3, Resilience and Storage; protocol.md §8.3,
+// §8.4, §8.6): the real oracle as a child process on 127.0.0.1, real TLS,
+// real files.
+// - a peer speaking plain bytes, a TCP reset (before, during and after the
+//   TLS handshake, and mid-request): each ends only that connection;
+// - 300 idle TCP/TLS connections while a real GET is answered, and the
+//   max_conns cap dropping the oldest idle connections;
+// - SIGHUP reloads the certificate without dropping connections; a bad new
+//   certificate is refused and the old one kept;
+// - SIGTERM finishes in-flight requests and exits 0;
+// - concurrent CHANGE/COMMIT on one record are serialized.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { generate } from 'selfsigned';
+import { StreamConn } from '../client/conn.js';
+import { toHex } from '../shared/bytes.js';
+import { CHALLENGE_SIZE, Op, POINT_SIZE } from '../shared/constants.js';
+import * as msg from '../shared/messages.js';
+import { solve } from '../shared/equihash.js';
+import { respond } from '../shared/oprf.js';
+import { signDetached } from '../shared/sign.js';
+import { startOracle } from './helpers/oracle-process.js';
+import {
+  FAILED,
+  Wire,
+  checkRecord,
+  newGen,
+  newUserList,
+  okReply,
+  randomAlpha,
+  randomKeypair,
+  readRecord,
+  reply,
+  stateName,
+  type Gen,
+} from './helpers/wire.js';
+
+type Oracle = Awaited<ReturnType<typeof startOracle>>;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A sleep that does not keep the test process alive. */
+const deadline = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+/** Tests must not depend on the puzzle difficulty climbing. */
+const FLAT = { rl_threshold: 4294967295 };
+
+const running = new Set<Oracle>();
+const tmpdirs: string[] = [];
+
+async function oracleWith(opts: Parameters<typeof startOracle>[0] = {}): Promise<Oracle> {
+  const o = await startOracle({ ...opts, server: { ...FLAT, ...(opts.server ?? {}) } });
+  running.add(o);
+  return o;
+}
+
+async function stop(o: Oracle): Promise<void> {
+  running.delete(o);
+  await o.stop();
+}
+
+function tmp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tmpdirs.push(d);
+  return d;
+}
+
+test.after(async () => {
+  for (const o of running) await o.kill('SIGKILL').catch(() => undefined);
+  for (const d of tmpdirs) rmSync(d, { recursive: true, force: true });
+});
+
+function alive(o: Oracle): boolean {
+  if (o.proc.exitCode !== null || o.proc.signalCode !== null) return false;
+  try {
+    process.kill(o.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A record made over the protocol; returns its id and generation. */
+async function makeRecord(w: Wire): Promise<{ id: Uint8Array; gen: Gen }> {
+  const id = new Uint8Array(randomBytes(32));
+  const gen = newGen();
+  assert.ok(await w.create(id, gen, newUserList()), 'CREATE');
+  return { id, gen };
+}
+
+/** A full GET (challenge, puzzle, verify + GET) answered with the stored rules and k·alpha of the stored key. */
+async function assertGet(o: Oracle, w: Wire, id: Uint8Array, gen: Gen, what: string): Promise<void> {
+  const alpha = randomAlpha();
+  const r = await w.get(id, alpha);
+  assert.ok(r !== FAILED, `${what}: GET answered fail`);
+  assert.is(toHex(r.rules), toHex(gen.rules), `${what}: GET returns the stored rules`);
+  const key = readRecord(o.datadir, id)!.get('key')!;
+  assert.is(toHex(r.beta), toHex(respond(alpha, key)), `${what}: beta = k·alpha`);
+}
+
+/** Resolves when the socket closes (or is destroyed); rejects after ms. */
+function closed(s: Socket, ms: number, what: string): Promise<void> {
+  return new Promise((res, rej) => {
+    if (s.destroyed) return res();
+    const t = setTimeout(() => rej(new Error(`${what}: the oracle did not close the connection within ${ms} ms`)), ms);
+    s.on('error', () => undefined);
+    s.once('close', () => {
+      clearTimeout(t);
+      res();
+    });
+  });
+}
+
+function tcp(port: number): Promise<Socket> {
+  return new Promise((res, rej) => {
+    const s = netConnect({ host: '127.0.0.1', port }, () => res(s));
+    s.once('error', rej);
+  });
+}
+
+/** A TLS connection that trusts anything (to look at the certificate the oracle presents). */
+function tlsRaw(port: number, socket?: Socket): Promise<TLSSocket> {
+  return new Promise((res, rej) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(socket ? { socket } : {}) }, () => res(s));
+    s.once('error', rej);
+  });
+}
+
+async function presentedFingerprint(port: number): Promise<string> {
+  const s = await tlsRaw(port);
+  const fp = s.getPeerCertificate().fingerprint256;
+  s.destroy();
+  return fp;
+}
+
+/** The first bytes a TLS client sends (a real ClientHello), captured from Node's own client. */
+async function clientHello(): Promise<Buffer> {
+  return new Promise((res, rej) => {
+    const srv = createServer((s) => {
+      s.once('data', (d) => {
+        res(Buffer.from(d));
+        s.destroy();
+        srv.close();
+      });
+    });
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      const c = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+      c.on('error', () => undefined);
+    });
+    srv.on('error', rej);
+  });
+}
+
+// ------------------------------------------------------------------ hostile connections
+
+test('plain bytes (not TLS) end only that connection; a GET then succeeds', async () => {
+  const o = await oracleWith({ server: { timeout: 5 } });
+  const w = new Wire(o);
+  const { id, gen } = await makeRecord(w);
+  const probes: Array<[string, Buffer]> = [
+    ['an HTTP request', Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')],
+    ['a bare GET op byte', Buffer.from([Op.GET, ...randomBytes(64)])],
+    ['random bytes', randomBytes(2000)],
+    ['a TLS record header with a bad length', Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff, 0x01])],
+  ];
+  for (const [what, bytes] of probes) {
+    const s = await tcp(o.port);
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(d));
+    s.write(bytes);
+    await closed(s, 6000, what);
+    // whatever it sent (a TLS alert at most), it never served the plain request
+    assert.not.ok(Buffer.concat(got).includes(Buffer.from('fail')), `${what}: no protocol reply on a non-TLS connection`);
+    assert.ok(alive(o), `oracle still running after ${what}`);
+  }
+  await assertGet(o, w, id, gen, 'after plain-bytes connections');
+  await stop(o);
+});
+
+test('TCP resets before, during and after the TLS handshake and mid-request; a GET then succeeds', async () => {
+  const o = await oracleWith({ server: { timeout: 5 } });
+  const w = new Wire(o);
+  const { id, gen } = await makeRecord(w);
+  const hello = await clientHello();
+
+  // reset right after connecting
+  const a = await tcp(o.port);
+  a.resetAndDestroy();
+
+  // reset after the ClientHello, once the oracle has answered with its ServerHello
+  const b = await tcp(o.port);
+  const serverSpoke = new Promise<void>((res) => b.once('data', () => res()));
+  b.write(hello);
+  await serverSpoke;
+  b.resetAndDestroy();
+
+  // reset in the middle of a ClientHello
+  const c = await tcp(o.port);
+  c.write(hello.subarray(0, Math.floor(hello.length / 2)));
+  await sleep(50);
+  c.resetAndDestroy();
+
+  // reset after the handshake, mid-request (half a CHALLENGE_VERIFY packet)
+  const rawD = await tcp(o.port);
+  const d = await tlsRaw(o.port, rawD);
+  const req = msg.buildRequest(Op.GET, id, randomAlpha());
+  d.write(msg.challengeCreatePacket(req).subarray(0, 20));
+  await sleep(50);
+  rawD.resetAndDestroy();
+
+  // reset while the oracle waits for a CREATE's second message
+  const rawE = await tcp(o.port);
+  const e = await tlsRaw(o.port, rawE);
+  const ce = new StreamConn(e, 5000);
+  ce.write(msg.createRequest(new Uint8Array(randomBytes(32)), randomAlpha()));
+  const beta = await reply(ce, POINT_SIZE, 'CREATE beta');
+  assert.ok(beta !== FAILED);
+  rawE.resetAndDestroy();
+
+  await sleep(200);
+  assert.ok(alive(o), 'oracle still running after resets');
+  await assertGet(o, w, id, gen, 'after resets');
+  await stop(o);
+});
+
+test('300 idle TCP and TLS connections: a real GET is still answered', async () => {
+  // timeout long enough that the idle ones are not dropped by age during the test
+  const o = await oracleWith({ server: { timeout: 60, max_conns: 1000, max_kids: 5 } });
+  const w = new Wire(o, { readTimeoutMs: 30000 });
+  const { id, gen } = await makeRecord(w);
+  const idle: Socket[] = [];
+  let closedCount = 0;
+  const track = (s: Socket): void => {
+    s.on('error', () => undefined);
+    s.once('close', () => closedCount++);
+    idle.push(s);
+  };
+  for (let i = 0; i < 150; i++) track(await tcp(o.port)); // never say hello
+  for (let i = 0; i < 150; i += 10) {
+    const batch = await Promise.all(Array.from({ length: 10 }, () => tlsRaw(o.port))); // hello, then silence
+    batch.forEach(track);
+  }
+  assert.is(idle.length, 300);
+  await assertGet(o, w, id, gen, 'with 300 idle connections open');
+  assert.ok(alive(o));
+  assert.is(closedCount, 0, 'with max_conns 1000 and a 60 s timeout no idle connection is dropped');
+  for (const s of idle) s.destroy();
+  await stop(o);
+});
+
+test('max_conns: 300 idle connections over a cap of 100; the oldest idle ones are dropped and a GET succeeds', async () => {
+  const o = await oracleWith({ server: { timeout: 60, max_conns: 100 } });
+  const w = new Wire(o, { readTimeoutMs: 30000 });
+  const { id, gen } = await makeRecord(w);
+  const idle: Array<{ s: Socket; closed: boolean }> = [];
+  for (let i = 0; i < 300; i++) {
+    const s = await tcp(o.port);
+    const e = { s, closed: false };
+    s.on('error', () => undefined);
+    s.once('close', () => (e.closed = true));
+    idle.push(e);
+    if (i % 50 === 49) await sleep(20); // let the oracle see them in order
+  }
+  await assertGet(o, w, id, gen, 'with 300 idle connections over max_conns 100');
+  await sleep(300);
+  const dropped = idle.filter((e) => e.closed).length;
+  assert.ok(dropped >= 190, `at least 200 of 300 idle connections dropped (got ${dropped})`);
+  const newest = idle.slice(-50).filter((e) => !e.closed).length;
+  const oldest = idle.slice(0, 50).filter((e) => !e.closed).length;
+  assert.ok(oldest < newest, `the oldest are dropped first (open: oldest 50 → ${oldest}, newest 50 → ${newest})`);
+  for (const e of idle) e.s.destroy();
+  await stop(o);
+});
+
+// ------------------------------------------------------------------ signals
+
+async function certPair(cn: string): Promise<{ cert: string; key: string; fp: string }> {
+  const p = await generate([{ name: 'commonName', value: cn }], { keyType: 'ec', algorithm: 'sha256' } as never);
+  return { cert: p.cert, key: p.private, fp: new X509Certificate(p.cert).fingerprint256 };
+}
+
+async function waitFor(cond: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (await cond()) return;
+    await sleep(100);
+  }
+  assert.unreachable(`${what} (waited ${ms} ms)`);
+}
+
+test('SIGHUP reloads the certificate without dropping connections; a bad new certificate is refused, the old kept', async () => {
+  const dir = tmp('sphinx-hup-');
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  const [A, B, C, D] = await Promise.all(['oracle-a', 'oracle-b', 'oracle-c', 'oracle-d'].map(certPair));
+  writeFileSync(certPath, A!.cert);
+  writeFileSync(keyPath, A!.key, { mode: 0o600 });
+  const o = await oracleWith({ datadir: join(dir, 'data'), server: { ssl_cert: certPath, ssl_key: keyPath, timeout: 60 } });
+  assert.is(await presentedFingerprint(o.port), A!.fp, 'the configured certificate');
+  const wA = new Wire({ port: o.port, certPath });
+  const { id, gen } = await makeRecord(wA);
+
+  // a connection opened under A, idle across the reload
+  const x = await tlsRaw(o.port);
+  let xClosed = false;
+  x.once('close', () => (xClosed = true));
+  assert.is(x.getPeerCertificate().fingerprint256, A!.fp);
+
+  writeFileSync(certPath, B!.cert);
+  writeFileSync(keyPath, B!.key, { mode: 0o600 });
+  process.kill(o.pid, 'SIGHUP');
+  await waitFor(async () => (await presentedFingerprint(o.port)) === B!.fp, 10000, 'new connections see the renewed certificate');
+  assert.ok(alive(o));
+
+  // the old connection still works: it gets its challenge
+  assert.not.ok(xClosed, 'the connection opened before the reload is still open');
+  const cx = new StreamConn(x, 5000);
+  cx.write(msg.challengeCreatePacket(msg.buildRequest(Op.GET, id, randomAlpha())));
+  const ch = await reply(cx, CHALLENGE_SIZE, 'challenge on the pre-reload connection');
+  assert.ok(ch !== FAILED && ch.length === CHALLENGE_SIZE, 'a connection from before the reload is served');
+  x.destroy();
+
+  const wB = new Wire({ port: o.port, certPath });
+  await assertGet(o, wB, id, gen, 'after the reload (client pinned to the new certificate)');
+
+  // bad renewals: garbage, and a certificate that does not match the key
+  for (const [what, cert, key] of [
+    ['a damaged certificate file', '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n', B!.key],
+    ['a certificate that does not match the key', C!.cert, D!.key],
+    ['an empty key file', B!.cert, ''],
+  ] as const) {
+    writeFileSync(certPath, cert);
+    writeFileSync(keyPath, key, { mode: 0o600 });
+    const logBefore = o.stderr().length;
+    process.kill(o.pid, 'SIGHUP');
+    await waitFor(() => o.stderr().length > logBefore, 5000, `a log line about ${what}`);
+    await sleep(200);
+    assert.ok(alive(o), `the oracle survives ${what}`);
+    assert.is(await presentedFingerprint(o.port), B!.fp, `${what}: the old certificate is kept`);
+    await assertGet(o, wB, id, gen, `after refusing ${what}`);
+  }
+  await stop(o);
+});
+
+test('SIGTERM: in-flight GET and CREATE complete, no new connection is served, exit code 0', async () => {
+  const o = await oracleWith({ server: { timeout: 20 } });
+  const w = new Wire(o);
+  const { id, gen } = await makeRecord(w);
+
+  // GET: everything but the last byte of CHALLENGE_VERIFY sent
+  const alpha = randomAlpha();
+  const req = msg.buildRequest(Op.GET, id, alpha);
+  const ch = await w.challenge(req);
+  assert.ok(ch !== FAILED);
+  const packet = msg.challengeVerifyPacket(ch.bytes, req, await solve(ch.n, ch.k, msg.puzzleSeed(ch.bytes, req)));
+  const g = await w.connect();
+  g.write(packet.subarray(0, packet.length - 1));
+
+  // CREATE: the oracle has sent beta and waits for pk | rule | sig
+  const id2 = new Uint8Array(randomBytes(32));
+  const gen2 = newGen();
+  const list = newUserList();
+  const c = await w.connect();
+  c.write(msg.createRequest(id2, gen2.alpha));
+  const beta2 = await reply(c, POINT_SIZE, 'CREATE beta');
+  assert.ok(beta2 !== FAILED);
+  gen2.beta = beta2;
+  await sleep(100);
+
+  const exited = new Promise<{ code: number | null; signal: string | null }>((res) => o.proc.once('exit', (code, signal) => res({ code, signal })));
+  process.kill(o.pid, 'SIGTERM');
+  await sleep(300);
+
+  // no new connection is served once the oracle is stopping
+  let served = false;
+  try {
+    const n = await tlsRaw(o.port);
+    const cn = new StreamConn(n, 1500);
+    cn.write(msg.challengeCreatePacket(msg.buildRequest(Op.GET, id, randomAlpha())));
+    const b = await cn.read(CHALLENGE_SIZE).catch(() => new Uint8Array(0));
+    served = b.length === CHALLENGE_SIZE;
+    n.destroy();
+  } catch {
+    // refused or reset: not served
+  }
+  assert.not.ok(served, 'a connection opened after SIGTERM is not served');
+
+  // the in-flight requests complete
+  g.write(packet.subarray(packet.length - 1));
+  const r = await reply(g, msg.GET_REPLY_SIZE, 'in-flight GET');
+  assert.ok(r !== FAILED, 'in-flight GET answered');
+  {
+    assert.is(toHex(r.subarray(POINT_SIZE)), toHex(gen.rules));
+    assert.is(toHex(r.subarray(0, POINT_SIZE)), toHex(respond(alpha, readRecord(o.datadir, id)!.get('key')!)));
+  }
+  g.close();
+
+  c.write(msg.createStep2(gen2.kp.publicKey, gen2.rules, (m) => signDetached(gen2.kp.privateKey, m)));
+  c.write(msg.userListRequest(list.uid, (m) => signDetached(list.kp.privateKey, m)));
+  const none = await reply(c, 2, 'user list');
+  assert.ok(none !== FAILED && none[0] === 0 && none[1] === 0, 'no user list yet');
+  const sealed = new Uint8Array(randomBytes(60));
+  sealed[0] = 0;
+  c.write(msg.newUserList(list.kp.publicKey, sealed, (m) => signDetached(list.kp.privateKey, m)));
+  assert.ok(await okReply(c, 'in-flight CREATE'), 'in-flight CREATE acknowledged');
+  c.close();
+
+  const { code, signal } = await Promise.race([exited, deadline(10000).then(() => ({ code: -1, signal: 'timeout' }))]);
+  running.delete(o);
+  assert.is(signal, null, 'exited by itself, not killed');
+  assert.is(code, 0, 'exit code 0');
+  const { state, problems } = checkRecord(readRecord(o.datadir, id2)!, [gen2]);
+  assert.equal(problems, []);
+  assert.is(state.cur?.tag, gen2.tag, 'the in-flight CREATE is stored');
+});
+
+// ------------------------------------------------------------------ serialization
+
+test('concurrent CHANGE and COMMIT on one record are serialized: the record stays whole and explainable', async () => {
+  const o = await oracleWith({ server: { max_kids: 16, timeout: 20 } });
+  const w = new Wire(o, { readTimeoutMs: 20000 });
+  const kp = randomKeypair(); // one auth key for every generation, so any interleaving authenticates
+  const id = new Uint8Array(randomBytes(32));
+  const g0 = newGen(kp);
+  assert.ok(await w.create(id, g0, newUserList()));
+
+  const known: Gen[] = [g0];
+  const changesSoFar: Gen[] = [];
+  let commitsSoFar = 0;
+  for (let round = 0; round < 2; round++) {
+    const changes = Array.from({ length: 8 }, () => newGen(kp));
+    known.push(...changes);
+    changesSoFar.push(...changes);
+    const tasks: Array<Promise<{ kind: 'change' | 'commit'; ok: boolean }>> = [];
+    for (let i = 0; i < 8; i++) {
+      tasks.push(w.change(id, randomAlpha(), kp, changes[i]!).then((ok) => ({ kind: 'change' as const, ok })));
+      tasks.push(sleep(Math.random() * 30).then(() => w.commit(id, kp).then((ok) => ({ kind: 'commit' as const, ok }))));
+    }
+    const results = await Promise.all(tasks);
+    assert.ok(results.filter((r) => r.kind === 'change').every((r) => r.ok), 'every CHANGE is accepted (the auth key never changes)');
+    const commits = results.filter((r) => r.kind === 'commit' && r.ok).length;
+    commitsSoFar += commits;
+
+    const { state, problems } = checkRecord(readRecord(o.datadir, id)!, known);
+    const ctx = `round ${round} (${commits} COMMITs ok, ${stateName(state)})`;
+    assert.equal(problems, [], `${ctx}: the record is whole`);
+    const isChange = (g: Gen | null): boolean => g !== null && changesSoFar.includes(g);
+    if (commitsSoFar === 0) {
+      assert.is(state.cur, g0, `${ctx}: no COMMIT succeeded, so the current generation is the original`);
+      assert.is(state.old, null, `${ctx}: nothing to undo yet`);
+    } else {
+      assert.ok(isChange(state.cur), `${ctx}: after a COMMIT the current generation is one of the changes`);
+      assert.ok(state.old !== null && state.old !== state.cur, `${ctx}: the previous generation is kept for UNDO`);
+    }
+    assert.ok(state.new === null || (isChange(state.new) && state.new !== state.cur), `${ctx}: the pending generation is another change`);
+    await assertGet(o, w, id, state.cur!, `${ctx}: GET serves the current generation`);
+  }
+  await stop(o);
+});
+
+test.run();
