@@ -4,7 +4,7 @@
 import { UsageError } from '../shared/errors.js';
 import { USAGE, loadServerConfig, parseArgs } from './config.js';
 import { createLogger, errText } from './log.js';
-import { startServer } from './server.js';
+import { startServer, type OracleServer } from './server.js';
 
 function die(msg: string): never {
   process.stderr.write(`oracle: ${msg.replace(/[\r\n]+/g, ' ')}\n`);
@@ -29,17 +29,14 @@ async function main(): Promise<void> {
     die(e instanceof UsageError ? e.message : errText(e));
   }
   const logger = createLogger({ verbose: config.verbose });
-  let server;
-  try {
-    server = await startServer({ config, logger });
-  } catch (e) {
-    die(errText(e));
-  }
+  // Signal handlers first: a signal that arrives while starting must not kill us mid-write.
+  let server: OracleServer | undefined;
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info(`${sig} received`);
+    if (!server) process.exit(0);
     server.close().then(
       () => process.exit(0),
       (e) => {
@@ -51,9 +48,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
+    if (!server) return;
     logger.info('SIGHUP received: reloading the certificate and key');
     void server.reload();
   });
+  try {
+    server = await startServer({ config, logger });
+  } catch (e) {
+    die(errText(e));
+  }
+  if (stopping) await server.close().then(() => process.exit(0));
 }
 
 await main();

@@ -181,16 +181,16 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   }
   let certPath: string;
   let keyPath: string;
+  let devWarning: string | null = null;
   if (cfg.devCert) {
     try {
       const dev = await ensureDevCert(cfg.datadir);
       certPath = dev.certPath;
       keyPath = dev.keyPath;
-      log.warn(
+      devWarning =
         `DEVELOPMENT MODE: no ssl_cert/ssl_key configured, using the self-signed certificate ${certPath}` +
-          `${dev.generated ? ' (generated now)' : ''}. Clients must pin it (ssl_cert); phones refuse it. ` +
-          'Configure a CA-signed certificate for real use.',
-      );
+        `${dev.generated ? ' (generated now)' : ''}. Clients must pin it (ssl_cert); phones refuse it. ` +
+        'Configure a CA-signed certificate for real use.';
     } catch (e) {
       throw new StartupError(`cannot create the development certificate in ${cfg.datadir}: ${errText(e)}`);
     }
@@ -200,10 +200,10 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   }
   const creds = loadCredentials(certPath, keyPath);
   let macKey: Uint8Array;
+  let recovered = 0;
   try {
     macKey = await loadMacKey(cfg.datadir);
-    const fixed = await recover(cfg.datadir);
-    if (fixed > 0) log.warn(`recovered ${fixed} interrupted record change(s) in ${cfg.datadir}`);
+    recovered = await recover(cfg.datadir);
   } catch (e) {
     throw new StartupError(`datadir ${cfg.datadir}: ${errText(e)}`);
   }
@@ -266,7 +266,6 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   server.on('tlsClientError', (e: Error) => {
     log.debug(`TLS handshake failed: ${errText(e)}`);
   });
-  server.on('error', (e: Error) => log.error(`server error: ${errText(e)}`));
 
   server.on('secureConnection', (sock: TLSSocket) => {
     const raw = (sock as TLSSocket & { _parent?: Socket })._parent;
@@ -306,9 +305,12 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
     server.once('error', onErr);
     server.listen({ host: cfg.address, port: cfg.port }, () => {
       server.off('error', onErr);
+      server.on('error', (e: Error) => log.error(`server error: ${errText(e)}`));
       resolve();
     });
   });
+  if (devWarning) log.warn(devWarning);
+  if (recovered > 0) log.warn(`recovered ${recovered} interrupted record change(s) in ${cfg.datadir}`);
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   log.info(`oracle listening on ${cfg.address} port ${port} (${describe(cfg)})`);
