@@ -30,7 +30,7 @@ const WARMUP_N = 40; // as client/puzzle-worker.ts
 const NATIVE_BUDGET_MS = 15_000;
 const MIN_NATIVE = 5;
 
-interface Run { ms: number; nonces?: number; hashMs?: number; collideMs?: number; bytes?: number; sol: string }
+interface Run { ms: number; cpu: number; nonces?: number; hashMs?: number; collideMs?: number; bytes?: number; sol: string }
 interface ChildOut { baseHwmKb: number; hwmKb: number; runs: Run[]; verifyUs?: number }
 
 function statusKb(key: string): number {
@@ -51,11 +51,11 @@ async function child(n: number, seeds: string[]): Promise<void> {
   const runs: Run[] = [];
   for (const hex of seeds) {
     const seed = Uint8Array.from(Buffer.from(hex, 'hex'));
-    const t = performance.now();
+    const c = process.cpuUsage(), t = performance.now();
     const sol = await solve(n, K, seed);
-    const dt = performance.now() - t;
+    const dt = performance.now() - t, cu = process.cpuUsage(c);
     const st = lastSolveStats()!;
-    runs.push({ ms: dt, nonces: st.nonces, hashMs: st.hashMs, collideMs: st.sortMs, bytes: st.bytes, sol: Buffer.from(sol).toString('hex') });
+    runs.push({ ms: dt, cpu: (cu.user + cu.system) / 1000, nonces: st.nonces, hashMs: st.hashMs, collideMs: st.sortMs, bytes: st.bytes, sol: Buffer.from(sol).toString('hex') });
   }
   const hwmKb = statusKb('VmHWM');
   // Verify cost (the oracle's work per puzzle), on the last solution.
@@ -92,14 +92,17 @@ int main(int argc, char **argv) {
   for (int a = 5; a < argc && (a - 5 < min || spent < budget); a++) {
     size_t len = strlen(argv[a]) / 2;
     for (size_t i = 0; i < len; i++) sscanf(argv[a] + 2 * i, "%2hhx", &seed[i]);
-    struct timespec t0, t1;
+    struct timespec t0, t1, c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int ok = solve(n, k, seed, len, sol, ss);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     if (!ok || !verify(n, k, seed, len, sol, ss)) { fprintf(stderr, "native solve failed\n"); return 1; }
     double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
     spent += ms;
-    printf("%s{\"ms\":%.3f,\"sol\":\"", a > 5 ? "," : "", ms);
+    printf("%s{\"ms\":%.3f,\"cpu\":%.3f,\"sol\":\"", a > 5 ? "," : "", ms,
+           (c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6);
     for (size_t i = 0; i < ss; i++) printf("%02x", sol[i]);
     printf("\"}");
   }
@@ -120,9 +123,10 @@ for h in sys.argv[5:]:
     if len(runs) >= least and spent >= budget:
         break
     seed = bytes.fromhex(h)
-    t = time.perf_counter(); sol = equihash.solve(n, k, seed); dt = time.perf_counter() - t
+    c = time.process_time(); t = time.perf_counter(); sol = equihash.solve(n, k, seed)
+    dt = time.perf_counter() - t; dc = time.process_time() - c
     spent += dt * 1e3
-    runs.append({'ms': dt * 1e3, 'sol': sol.hex()})
+    runs.append({'ms': dt * 1e3, 'cpu': dc * 1e3, 'sol': sol.hex()})
 print(json.dumps({'baseHwmKb': base, 'hwmKb': kb('VmHWM'), 'runs': runs}))
 `;
 
@@ -156,6 +160,7 @@ export async function main(): Promise<void> {
   const native = nativeDriver();
   const rows: string[] = [];
   const phase: string[] = [];
+  const mem: string[] = [];
   let nativeChecked = 0;
   try {
     for (const n of LEVELS) {
@@ -168,17 +173,20 @@ export async function main(): Promise<void> {
         if (!verify(n, K, seed, Uint8Array.from(Buffer.from(r.sol, 'hex')))) throw new Error(`n=${n}: solution ${i} rejected`);
         if (i >= SEEDS) nativeChecked++;
       }
-      const om = median(ours.runs.map((r) => r.ms));
-      const oMin = Math.min(...ours.runs.map((r) => r.ms)), oMax = Math.max(...ours.runs.map((r) => r.ms));
-      const nm = nat ? median(nat.runs.map((r) => r.ms)) : NaN;
+      const stat = (rs: Run[], f: (r: Run) => number): string =>
+        `${ms(median(rs.map(f)))} (${ms(Math.min(...rs.map(f)))}–${ms(Math.max(...rs.map(f))) })`;
+      const om = median(ours.runs.map((r) => r.ms)), oc = median(ours.runs.map((r) => r.cpu));
+      const nm = nat ? median(nat.runs.map((r) => r.ms)) : NaN, nc = nat ? median(nat.runs.map((r) => r.cpu)) : NaN;
       const arraysKb = Math.max(...ours.runs.map((r) => r.bytes!)) / 1024;
       const nSeeds = nat && nat.runs.length < SEEDS ? ` [${nat.runs.length} seeds]` : '';
       rows.push(
-        `| ${n} | ${ms(om)} (${ms(oMin)}–${ms(oMax)}) | ${mb(ours.hwmKb)} | ${mb(ours.hwmKb - ours.baseHwmKb)} | ${mb(arraysKb)} | ` +
-          (nat
-            ? `${ms(nm)} (${ms(Math.min(...nat.runs.map((r) => r.ms)))}–${ms(Math.max(...nat.runs.map((r) => r.ms)))})${nSeeds} | ${mb(nat.hwmKb)} | ${mb(nat.hwmKb - nat.baseHwmKb)} | ${(om / nm).toFixed(2)} |`
-            : '– | – | – | – |') +
+        `| ${n} | ${stat(ours.runs, (r) => r.ms)} | ${ms(oc)} | ${ms(ours.runs[0]!.ms)} | ` +
+          (nat ? `${stat(nat.runs, (r) => r.ms)}${nSeeds} | ${ms(nc)} | ${(om / nm).toFixed(2)} | ${(oc / nc).toFixed(2)} |` : '– | – | – | – |') +
           ` ${ours.verifyUs!.toFixed(0)} |`,
+      );
+      mem.push(
+        `| ${n} | ${mb(ours.hwmKb)} | ${mb(ours.hwmKb - ours.baseHwmKb)} | ${mb(arraysKb)} | ` +
+          (nat ? `${mb(nat.hwmKb)} | ${mb(nat.hwmKb - nat.baseHwmKb)} |` : '– | – |'),
       );
       const nonces = ours.runs.reduce((s, r) => s + r.nonces!, 0);
       const hash = ours.runs.reduce((s, r) => s + r.hashMs!, 0), coll = ours.runs.reduce((s, r) => s + r.collideMs!, 0);
@@ -196,9 +204,14 @@ export async function main(): Promise<void> {
   console.log(`Native: ${typeof native === 'string' ? `unavailable: ${native}` : native.kind}. Load average (1/5/15 min) before: ${la(load0)}, after: ${la(load1)}.`);
   console.log('Peak RSS = VmHWM of the whole process; "solver MB" = VmHWM at the end minus VmHWM before the first timed solve (ours: after a warm-up solve at n=40, as the client\'s puzzle worker does); "solver arrays" = our typed arrays.');
   console.log(`Native seeds per level: ${SEEDS}, or fewer (shown) once a level has used ${NATIVE_BUDGET_MS / 1000} s (at least ${MIN_NATIVE}).\n`);
-  console.log('| n | ours: median solve ms (min–max) | ours: peak RSS MB | ours: solver MB | ours: solver arrays MB | native: median ms (min–max) | native: peak RSS MB | native: solver MB | ours/native time | our verify µs |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('Solve time, ms: wall median (min–max), CPU-time median, our first solve in the process; ratios of medians.\n');
+  console.log('| n | ours wall | ours CPU | ours 1st | native wall | native CPU | ours/native wall | ours/native CPU | our verify µs |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+  console.log('\nPeak memory, MB:\n');
+  console.log('| n | ours: process peak RSS | ours: solver increment | ours: solver typed arrays | native: process peak RSS | native: solver increment |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of mem) console.log(r);
   console.log('\nWhere our time goes (per nonce tried; a solve tries nonces until one yields a tree solution with distinct indices):\n');
   console.log('| n | nonces per solve (mean) | hashing ms per nonce | collisions ms per nonce | share of solve time: hashing / collisions / rest |');
   console.log('|---|---|---|---|---|');

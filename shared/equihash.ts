@@ -246,6 +246,14 @@ export interface SolveStats {
   bytes: number;
 }
 
+/**
+ * Hashes per kernel call. Small enough that a fresh kernel gets many calls:
+ * V8 first runs WebAssembly from its baseline compiler (Liftoff, ~10x slower
+ * here) and swaps in the optimised code only at a later call, so big calls
+ * would keep a first solve on the slow code.
+ */
+const FILL_CHUNK = Math.min(512, BATCH);
+
 /** Low key bits sorted inside a coarse bucket. */
 const FINE_BITS = 9;
 
@@ -318,8 +326,8 @@ class Workspace {
     const tmp = this.tmp, ccount = this.ccount;
     ccount.fill(0);
     let o = 0;
-    for (let start = 0; start < leaves; start += BATCH) {
-      const cnt = Math.min(BATCH, leaves - start);
+    for (let start = 0; start < leaves; start += FILL_CHUNK) {
+      const cnt = Math.min(FILL_CHUNK, leaves - start);
       const h = this.hasher.hash(start, cnt);
       for (let i = 0; i < cnt; i++) {
         const hb = 8 * i;
