@@ -73,6 +73,8 @@ class SocketPeer implements Peer {
   private gone = false;
   private waiter: (() => void) | null = null;
   private hasKid = false;
+  /** Replies are queued and sent when we wait for the peer or finish (one TLS record with the close). */
+  private out: Uint8Array[] = [];
 
   constructor(
     private readonly sock: TLSSocket,
@@ -114,6 +116,7 @@ class SocketPeer implements Peer {
 
   async read(n: number): Promise<Uint8Array> {
     if (this.buffered < n) {
+      this.flush();
       this.releaseKid();
       while (this.buffered < n) {
         if (this.gone) throw new PeerGone();
@@ -139,7 +142,27 @@ class SocketPeer implements Peer {
 
   write(data: Uint8Array): void {
     if (this.sock.destroyed || !this.sock.writable) throw new PeerGone();
-    this.sock.write(data);
+    this.out.push(data);
+  }
+
+  private takeOut(): Buffer | null {
+    if (this.out.length === 0) return null;
+    const b = this.out.length === 1 ? Buffer.from(this.out[0]!) : Buffer.concat(this.out);
+    this.out = [];
+    return b;
+  }
+
+  private flush(): void {
+    const b = this.takeOut();
+    if (b && !this.sock.destroyed) this.sock.write(b);
+  }
+
+  /** Send what is queued and close our side. */
+  finish(): void {
+    const b = this.takeOut();
+    if (this.sock.destroyed) return;
+    if (b) this.sock.end(b);
+    else this.sock.end();
   }
 }
 
@@ -293,7 +316,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       .finally(() => {
         peer.releaseKid();
         sessions--;
-        if (!sock.destroyed) sock.end();
+        peer.finish();
         if (closing && sessions === 0) onIdle?.();
       });
   });
