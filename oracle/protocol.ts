@@ -254,9 +254,12 @@ async function change(peer: Peer, ctx: OracleContext, request: Request): Promise
     reply(peer, respond(alpha2, k2));
     const step2 = parseCreateStep2(await peer.read(KEY_RULE_SIZE));
     if (!verifyDetached(step2.pk, step2.signed, step2.sig)) throw new Fail('bad signature on new key and rule');
+    // Only the authorization must still hold (same pub): the pending
+    // generation does not depend on the current key, so a COMMIT or UNDO in
+    // between does not invalidate this CHANGE.
     const ok = await ctx.store.commit(toHex(request.id), {
       exists: true,
-      expect: { key: rec['key'] ?? null, pub: rec['pub']! },
+      expect: { pub: rec['pub']! },
       set: { new: k2, 'pub.new': step2.pk, 'rules.new': step2.rule },
     });
     if (!ok) throw new Fail('record changed meanwhile');
@@ -372,7 +375,7 @@ async function del(peer: Peer, ctx: OracleContext, request: Request): Promise<vo
   try {
     const list = await userListExchange(peer, ctx, true);
     if (!(await list.store())) throw new Fail('user list changed meanwhile');
-    if (!(await ctx.store.remove(toHex(request.id), { key: rec['key'] ?? null, pub: rec['pub']! }))) {
+    if (!(await ctx.store.remove(toHex(request.id), { pub: rec['pub']! }))) {
       throw new Fail('record changed meanwhile');
     }
     reply(peer, OK);
