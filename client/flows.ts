@@ -354,9 +354,8 @@ export async function del(env: FlowEnv, pwd: Uint8Array, user: string, host: str
   }
 }
 
-/** READ: the user names stored for a host; [] when there are none (or the oracle refuses). */
-export async function list(env: FlowEnv, host: string): Promise<string[]> {
-  const uid = userListId(env.masterkey, host);
+/** READ once: the names, or null when the oracle refuses (no list for this host, or a refused puzzle). */
+async function readList(env: FlowEnv, host: string, uid: Uint8Array): Promise<string[] | null> {
   const c = await rateLimited(env, msg.buildRequest(Op.READ, uid));
   try {
     try {
@@ -372,12 +371,29 @@ export async function list(env: FlowEnv, host: string): Promise<string[]> {
         wipe(sk);
       }
     } catch (e) {
-      // the reference reports "no users found" when the oracle refuses (no list for this host)
-      if (e instanceof ClientError && e.message === 'no list') return [];
-      if (e instanceof Refused) return [];
+      if (e instanceof ClientError && e.message === 'no list') return null;
+      if (e instanceof Refused) return null;
       throw e;
     }
   } finally {
     c.close();
   }
+}
+
+/** How long `list` waits before asking again after a refusal. */
+export const LIST_RETRY_MS = 1100;
+
+/**
+ * READ: the user names stored for a host; [] when there are none (the oracle
+ * refuses: the reference reports "no users found" then). A READ request has no
+ * random part, so two lists of one host within the same second get the same
+ * challenge, and an oracle that remembers used challenges refuses the second
+ * as a replay: after a refusal, ask once more with the next second's challenge.
+ */
+export async function list(env: FlowEnv, host: string, retryMs = LIST_RETRY_MS): Promise<string[]> {
+  const uid = userListId(env.masterkey, host);
+  const first = await readList(env, host, uid);
+  if (first !== null) return first;
+  await new Promise((r) => setTimeout(r, retryMs));
+  return (await readList(env, host, uid)) ?? [];
 }

@@ -1,0 +1,90 @@
+// Whole-process wall time of `sphinx get` against a local oracle child (the
+// issue's figure: pwdsphinx takes 469 ms on this machine kind), median of
+// RUNS runs, with the client's own phase marks (SPHINX_TIMING=1: times only,
+// never data). Run with NODE_EXTRA_CA_CERTS unset: it adds ~70 ms to every
+// node start and the pinned-certificate client does not need it.
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { clientHome, CLIENT_MAIN, cleanEnv } from '../test/helpers/cli.js';
+import { startOracle } from '../test/helpers/oracle-process.js';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+}
+
+interface Run {
+  wall: number;
+  marks: Record<string, number>;
+}
+
+function timedGet(config: string, home: string): Promise<Run> {
+  return new Promise((res, rej) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [CLIENT_MAIN, '--config', config, 'get', 'alice', 'bench.example'], {
+      cwd: home,
+      env: cleanEnv({ HOME: home, SPHINX_TIMING: '1' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let err = '';
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.stdin.end('bench master password');
+    p.on('error', rej);
+    p.on('close', (code) => {
+      const wall = performance.now() - t0;
+      if (code !== 0 || !out.trim()) return rej(new Error(`sphinx get exited ${code}: ${err}`));
+      const m = /SPHINX_TIMING (\{.*\})/.exec(err);
+      res({ wall, marks: m ? (JSON.parse(m[1]!) as Record<string, number>) : {} });
+    });
+  });
+}
+
+function nodeStart(): Promise<number> {
+  return new Promise((res) => {
+    const t0 = performance.now();
+    spawn(process.execPath, ['-e', '0'], { env: cleanEnv() }).on('close', () => res(performance.now() - t0));
+  });
+}
+
+export async function main(): Promise<void> {
+  const oracle = await startOracle({ server: { rl_threshold: 1000000 } });
+  try {
+    const c = clientHome({ port: oracle.port, ssl_cert: oracle.certPath });
+    const init = await c.run(['init']);
+    if (init.code !== 0) throw new Error(`init: ${init.stderr}`);
+    const cr = await c.run(['create', 'alice', 'bench.example'], { stdin: 'bench master password' });
+    if (cr.code !== 0) throw new Error(`create: ${cr.stderr}`);
+    await timedGet(c.config, c.home); // warm the page cache
+    const runs: Run[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await timedGet(c.config, c.home));
+    const starts: number[] = [];
+    for (let i = 0; i < 5; i++) starts.push(await nodeStart());
+    const phase = (from: string, to: string): number => median(runs.map((r) => (r.marks[to] ?? NaN) - (r.marks[from] ?? NaN)));
+    const at = (m: string): number => median(runs.map((r) => r.marks[m] ?? NaN));
+    const rows: Array<[string, number]> = [
+      ['**whole process `sphinx get` (wall)**', median(runs.map((r) => r.wall))],
+      ['`node -e 0` on this machine (for reference)', median(starts)],
+      ['startup: process start → main.ts running (node + static imports)', at('main')],
+      ['startup: → password read, worker spawned, get path loaded', at('flows')],
+      ['record id + OPRF blinding (fastcrypto)', phase('flows', 'blinded')],
+      ['connection 1 ready (prefetched TLS connect) → challenge received', phase('blinded', 'challenge')],
+      ['puzzle solve (worker thread)', phase('challenge', 'solved')],
+      ['connection 2 (resumed TLS) → GET reply', phase('solved', 'reply')],
+      ['unblind', phase('reply', 'argon2')],
+      ['argon2id (libsodium loads meanwhile on the main thread)', phase('argon2', 'argon2-done')],
+      ['after argon2 → exit', phase('argon2-done', 'exit')],
+    ];
+    console.log(`sphinx get, median of ${RUNS} runs (NODE_EXTRA_CA_CERTS unset), level-0 puzzle, oracle child on 127.0.0.1, pinned self-signed cert\n`);
+    console.log('| phase | ms |\n|---|---|');
+    for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} |`);
+    console.log(`\nwall times (ms): ${runs.map((r) => r.wall.toFixed(0)).join(' ')}`);
+  } finally {
+    await oracle.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
