@@ -108,6 +108,15 @@ function reply(peer: Peer, data: Uint8Array): void {
   peer.write(data);
 }
 
+/**
+ * Before a mutation: the whole message was read and nothing more came (see
+ * reply). Checked before storing so that the answer after storing is always
+ * ok, never a fail for a change that was made.
+ */
+function expectEnd(peer: Peer): void {
+  if (peer.pending > 0) throw new Fail('peer sent more than the message');
+}
+
 /** Serve one connection. Never throws for anything the peer does; I/O errors of storage propagate. */
 export async function serve(peer: Peer, ctx: OracleContext): Promise<Outcome> {
   const out: Outcome = { op: '?', ok: false };
@@ -257,13 +266,14 @@ async function change(peer: Peer, ctx: OracleContext, request: Request): Promise
     // Only the authorization must still hold (same pub): the pending
     // generation does not depend on the current key, so a COMMIT or UNDO in
     // between does not invalidate this CHANGE.
+    expectEnd(peer);
     const ok = await ctx.store.commit(toHex(request.id), {
       exists: true,
       expect: { pub: rec['pub']! },
       set: { new: k2, 'pub.new': step2.pk, 'rules.new': step2.rule },
     });
     if (!ok) throw new Fail('record changed meanwhile');
-    reply(peer, OK);
+    peer.write(OK); // after storing: always ok (expectEnd ran before)
   } finally {
     wipe(k2, rec['key']);
   }
@@ -288,8 +298,9 @@ async function commitOrUndo(peer: Peer, ctx: OracleContext, request: Request, wh
       expect[s] = rec[s]!;
       expect[name(s, from)] = rec[name(s, from)]!;
     }
+    expectEnd(peer);
     if (!(await ctx.store.commit(toHex(request.id), { exists: true, expect, set }))) throw new Fail('record changed meanwhile');
-    reply(peer, OK);
+    peer.write(OK); // after storing: always ok (expectEnd ran before)
   } finally {
     wipe(rec['key'], rec['new'], rec['old']);
   }
@@ -360,11 +371,12 @@ async function create(peer: Peer, ctx: OracleContext, out: Outcome): Promise<voi
     if (list.uid.length === id.length && toHex(list.uid) === hex) throw new Fail('user-list id equals the record id');
     // The reference's order: the user list first, then the record.
     if ((await ctx.store.read(hex, [])) !== null) throw new Fail('record exists');
+    expectEnd(peer);
     if (!(await list.store())) throw new Fail('user list changed meanwhile');
     if (!(await ctx.store.commit(hex, { exists: false, set: { key: k, pub: step2.pk, rules: step2.rule } }))) {
       throw new Fail('record exists');
     }
-    reply(peer, OK);
+    peer.write(OK); // after storing: always ok (expectEnd ran before)
   } finally {
     wipe(k);
   }
@@ -374,11 +386,12 @@ async function del(peer: Peer, ctx: OracleContext, request: Request): Promise<vo
   const rec = await auth(peer, ctx, request, []);
   try {
     const list = await userListExchange(peer, ctx, true);
+    expectEnd(peer);
     if (!(await list.store())) throw new Fail('user list changed meanwhile');
     if (!(await ctx.store.remove(toHex(request.id), { pub: rec['pub']! }))) {
       throw new Fail('record changed meanwhile');
     }
-    reply(peer, OK);
+    peer.write(OK); // after storing: always ok (expectEnd ran before)
   } finally {
     wipe(rec['key']);
   }

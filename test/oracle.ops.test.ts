@@ -429,6 +429,20 @@ test('oversized packets fail', async () => {
   c = await open();
   c.write(concat(msg.createRequest(rid(), alphaOf()), Uint8Array.of(1)));
   await expectFail(c, 'CREATE request with a trailing byte');
+  // the last message of a CREATE with a trailing byte: fail, and nothing stored
+  const id = rid();
+  const kp = keypair();
+  const list = newList();
+  c = await open();
+  c.write(msg.createRequest(id, alphaOf()));
+  await c.read(32);
+  c.write(msg.createStep2(kp.publicKey, rules(), (m) => signDetached(kp.privateKey, m)));
+  c.write(msg.userListRequest(list.uid, (m) => signDetached(list.kp.privateKey, m)));
+  assert.is(hex(await c.read(2)), '0000');
+  c.write(concat(msg.newUserList(list.kp.publicKey, sealed(), (m) => signDetached(list.kp.privateKey, m)), Uint8Array.of(0)));
+  await expectFail(c, 'new user list with a trailing byte');
+  assert.not.ok(existsSync(recDir(id)), 'no record');
+  assert.not.ok(existsSync(recDir(list.uid)), 'no user list');
   // a CHALLENGE_CREATE for a READ with 65 bytes (READ requests are 33)
   c = await open();
   c.write(concat(Uint8Array.of(Op.CHALLENGE_CREATE, Op.READ), rid(), alphaOf()));
