@@ -158,7 +158,7 @@ function fakeSealed(len = 64): Uint8Array {
 export interface WireOptions {
   solve?: Solve;
   readTimeoutMs?: number;
-  /** phase timestamps: 'challenge' (conn 1 answered), 'solved', 'reply' */
+  /** phase timestamps: 'challenge' (conn 1 answered), 'solved', 'connected' (conn 2 up), 'reply' (GET answered) */
   mark?: (phase: string) => void;
 }
 
@@ -208,6 +208,7 @@ export class Wire {
     const solution = await this.solve(ch.n, ch.k, msg.puzzleSeed(ch.bytes, req));
     this.opts.mark?.('solved');
     const c = await this.connect();
+    this.opts.mark?.('connected');
     c.write(msg.challengeVerifyPacket(ch.bytes, req, solution));
     return c;
   }
