@@ -405,10 +405,9 @@ test('truncated packets: the oracle closes without answering ok (and never hangs
   const { packet } = await solved(req);
   c = await open();
   c.write(packet.subarray(0, packet.length - 3));
-  const t = Date.now();
+  // (StreamConn rejects after 5 s of silence: the oracle must close first, timeout = 2 s)
   const r = await c.read(1);
   assert.is(r.length, 0, 'closed without reply');
-  assert.ok(Date.now() - t < 4500, 'closed by the connection timeout');
   // the same packet, complete, still works afterwards (truncation did not burn it)
   c = await open();
   c.write(packet);
