@@ -13,7 +13,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PORT, RATE_LIMIT_DEFAULTS } from '../shared/constants.js';
 import { UsageError } from '../shared/errors.js';
-import { configPaths, expandHome, getBool, getInt, getString, loadConfigFiles, type Sections } from '../shared/config.js';
+import { configPaths, expandHome, getBool, getInt, getNumber, getString, loadConfigFiles, type Sections } from '../shared/config.js';
 
 export interface ServerConfig {
   address: string;
@@ -24,7 +24,7 @@ export interface ServerConfig {
   sslKey: string | null;
   devCert: boolean;
   verbose: boolean;
-  /** Seconds: the whole life of a connection, TLS handshake included. */
+  /** Seconds (fractions allowed): the whole life of a connection, TLS handshake included. */
   timeout: number;
   /** Requests processed at once (waiting for the peer or for a record lock does not count). */
   maxKids: number;
@@ -47,6 +47,11 @@ export const SERVER_DEFAULTS = Object.freeze({
   ...RATE_LIMIT_DEFAULTS,
 });
 
+function positiveSeconds(v: number, key: string): number {
+  if (!(v > 0) || v > 86400) throw new UsageError(`config: ${key} must be more than 0 and at most 86400 seconds, not ${v}`);
+  return v;
+}
+
 /** The [server] section of merged INI sections as a typed config; UsageError on a bad value. */
 export function serverConfig(sections: Sections, cwd = process.cwd(), home?: string): ServerConfig {
   const s = sections['server'] ?? {};
@@ -66,7 +71,7 @@ export function serverConfig(sections: Sections, cwd = process.cwd(), home?: str
     sslKey: keySet ? path(s['ssl_key']!) : null,
     devCert,
     verbose: getBool(s, 'verbose', SERVER_DEFAULTS.verbose),
-    timeout: getInt(s, 'timeout', SERVER_DEFAULTS.timeout, 1, 86400),
+    timeout: positiveSeconds(getNumber(s, 'timeout', SERVER_DEFAULTS.timeout, 0), 'timeout'),
     maxKids: getInt(s, 'max_kids', SERVER_DEFAULTS.max_kids, 1, 100000),
     maxConns: getInt(s, 'max_conns', SERVER_DEFAULTS.max_conns, 1, 1000000),
     rl_decay: getInt(s, 'rl_decay', SERVER_DEFAULTS.rl_decay, 1),

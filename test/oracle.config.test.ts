@@ -56,6 +56,7 @@ test('serverConfig: protocol defaults with a certificate; development defaults w
   assert.is(home.datadir, '/home/u/sphinx');
   assert.is(home.verbose, true);
   assert.is(home.port, 0);
+  assert.is(serverConfig(parseIni('[server]\ntimeout = 2.5\n'), '/').timeout, 2.5, 'fractional timeout');
   assert.is(SERVER_DEFAULTS.devDatadir, './data');
 });
 
@@ -65,6 +66,7 @@ test('serverConfig: bad values are UsageErrors', () => {
     '[server]\nport = abc',
     '[server]\nport = -1',
     '[server]\ntimeout = 0',
+    '[server]\ntimeout = soon',
     '[server]\nmax_kids = 0',
     '[server]\nverbose = maybe',
     '[server]\nssl_cert = /c.pem',
