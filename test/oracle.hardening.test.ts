@@ -277,6 +277,40 @@ test('max_conns: 300 idle connections over a cap of 100; the oldest idle ones ar
   await stop(o);
 });
 
+test('max_conns: a connection with a request in progress is not evicted as idle', async () => {
+  // A CREATE waits for the client's second message while the client runs
+  // argon2 (~0.2 s): that connection is busy with a request, not idle, and a
+  // burst of new connections must evict truly idle ones (or be refused) first.
+  const o = await oracleWith({ server: { timeout: 60, max_conns: 50 } });
+  const w = new Wire(o);
+  const id = new Uint8Array(randomBytes(32));
+  const gen = newGen();
+  const list = newUserList();
+  const c = await w.connect();
+  c.write(msg.createRequest(id, gen.alpha));
+  const beta = await reply(c, POINT_SIZE, 'CREATE beta');
+  assert.ok(beta !== FAILED);
+  const burst: Socket[] = [];
+  for (let i = 0; i < 100; i++) {
+    const s = await tcp(o.port);
+    s.on('error', () => undefined);
+    burst.push(s);
+  }
+  await sleep(200);
+  c.write(msg.createStep2(gen.kp.publicKey, gen.rules, (m) => signDetached(gen.kp.privateKey, m)));
+  c.write(msg.userListRequest(list.uid, (m) => signDetached(list.kp.privateKey, m)));
+  const none = await reply(c, 2, 'user list').catch((e: Error) => e);
+  assert.ok(!(none instanceof Error), `the in-progress CREATE survives a burst of new connections (${none instanceof Error ? none.message : ''})`);
+  assert.ok(none !== FAILED && none[0] === 0 && none[1] === 0, 'no user list yet');
+  const sealed = new Uint8Array(randomBytes(60));
+  sealed[0] = 0;
+  c.write(msg.newUserList(list.kp.publicKey, sealed, (m) => signDetached(list.kp.privateKey, m)));
+  assert.ok(await okReply(c, 'CREATE ok'));
+  c.close();
+  for (const s of burst) s.destroy();
+  await stop(o);
+});
+
 // ------------------------------------------------------------------ signals
 
 async function certPair(cn: string): Promise<{ cert: string; key: string; fp: string }> {
@@ -417,6 +451,23 @@ test('SIGTERM: in-flight GET and CREATE complete, no new connection is served, e
   const { state, problems } = checkRecord(readRecord(o.datadir, id2)!, [gen2]);
   assert.equal(problems, []);
   assert.is(state.cur?.tag, gen2.tag, 'the in-flight CREATE is stored');
+});
+
+test('SIGTERM does not wait for idle connections (TCP or TLS without a request byte)', async () => {
+  // timeout 60 s: an oracle that waits for idle connections to time out would take a minute
+  const o = await oracleWith({ server: { timeout: 60 } });
+  const idleTcp = await tcp(o.port);
+  const idleTls = await tlsRaw(o.port);
+  idleTls.on('error', () => undefined);
+  await sleep(100);
+  const exited = new Promise<{ code: number | null; signal: string | null }>((res) => o.proc.once('exit', (code, signal) => res({ code, signal })));
+  process.kill(o.pid, 'SIGTERM');
+  const r = await Promise.race([exited, deadline(15000).then(() => null)]);
+  idleTcp.destroy();
+  idleTls.destroy();
+  assert.ok(r !== null, 'the oracle exits without waiting for the idle connections to time out');
+  running.delete(o);
+  assert.is(r!.code, 0, 'exit code 0');
 });
 
 // ------------------------------------------------------------------ serialization
