@@ -97,7 +97,11 @@ export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: str
   let rwd: Uint8Array | null = null;
   let rwd0: Uint8Array | null = null;
   try {
-    const c = await rateLimited({ ...env, sent: () => void preloadArgon2() }, msg.buildRequest(Op.GET, id, alpha));
+    const sent = (): void => {
+      env.sent?.();
+      void preloadArgon2();
+    };
+    const c = await rateLimited({ ...env, sent }, msg.buildRequest(Op.GET, id, alpha));
     let reply: { beta: Uint8Array; rules: Uint8Array };
     try {
       const b = await refusedMeans(

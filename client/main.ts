@@ -2,9 +2,10 @@
 // The `sphinx` command. Startup cost matters (`sphinx get` runs hundreds of
 // times a day), so this file imports only what every command needs; yargs
 // (help and usage errors), the crypto (flows.js: libsodium, argon2), the QR
-// encoder and zxcvbn are imported on demand. For network commands the first
-// TLS connection, the puzzle worker, the crypto import and reading stdin all
-// start at once and overlap.
+// encoder and zxcvbn are imported on demand; `get` has its own path (get.ts)
+// that loads libsodium only while argon2 runs. For network commands the first
+// TLS connection, the crypto import and reading stdin start at once and
+// overlap; the puzzle solver loads once the first request is sent.
 import { realpathSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ import { describeConfig, loadClientConfig, type ClientConfig } from './config.js
 import { ClientError, CliUsageError, Exit, unexplained } from './errors.js';
 import { readPasswords } from './input.js';
 import { initMasterkey, readMasterkey } from './masterkey.js';
-import { reportingSolve, uiFd, WorkerSolver } from './puzzle.js';
+import { reportingSolve, Solver, uiFd } from './puzzle.js';
 import { flushTimings, mark } from './timing.js';
 import { Connector, loadPinned } from './tls.js';
 
@@ -68,8 +69,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
   mark('setup');
   if (!typing) connector.prefetch();
   mark('prefetch');
-  const solver = cmd.cmd === 'create' ? null : new WorkerSolver();
-  mark('worker');
+  const solver = cmd.cmd === 'create' ? null : new Solver();
   // `get` has its own path that loads libsodium only while argon2 runs (get.ts)
   const flowsP = cmd.cmd === 'get' ? null : import('./flows.js');
   const getP = cmd.cmd === 'get' ? import('./get.js') : null;
@@ -102,6 +102,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
         ? reportingSolve(solver.solve, { fd3: FD3, tty: isatty(2), verbose: cfg.verbose })
         : () => Promise.reject(new Error('no puzzle expected')),
       warn: (l: string) => process.stderr.write(l + '\n'),
+      sent: () => solver?.preload(),
       mark,
     };
     const pwd = pwds[0] ?? Buffer.alloc(0);

@@ -1,25 +1,16 @@
-// The puzzle worker thread: loads the solver at once, warms it up on a small
-// throwaway puzzle (compiling the WebAssembly kernel and JIT-compiling the
-// solver off the critical path, while the main thread connects), then solves
-// what the main thread sends ({ id, n, k, seed } → { id, solution } or { id, error }).
-import { randomBytes, randomInt } from 'node:crypto';
+// The puzzle worker thread (for puzzles above INLINE_MAX_N, see puzzle.ts):
+// loads the solver at once, then solves what the main thread sends
+// ({ id, n, k, seed } → { id, solution } or { id, error }).
 import { parentPort } from 'node:worker_threads';
-
-/** The warm-up puzzle: small enough to be done before the first challenge arrives. */
-export const WARMUP_N = 40;
+import { startNonce } from './nonce.js';
 
 const equihash = import('../shared/equihash.js');
-const warm = equihash.then((e) => e.solve(WARMUP_N, 4, randomBytes(32))).catch(() => undefined);
+equihash.catch(() => undefined); // reported per request
 
 parentPort!.on('message', async (m: { id: number; n: number; k: number; seed: Uint8Array }) => {
   try {
     const { solve } = await equihash;
-    await warm;
-    // A random first nonce: two requests that get the same challenge (READ has
-    // no random alpha, and the challenge's clock is in seconds) then send
-    // different solutions, which an oracle keying its replay cache on the
-    // solution tells apart from a replay. Any nonce is as good for the oracle.
-    const solution = await solve(m.n, m.k, m.seed, { nonce: randomInt(0, 2 ** 31) });
+    const solution = await solve(m.n, m.k, m.seed, { nonce: startNonce() });
     parentPort!.postMessage({ id: m.id, solution });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });

@@ -4,10 +4,55 @@
 import { fstatSync, writeSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DIFFICULTIES } from '../shared/constants.js';
+import { startNonce } from './nonce.js';
 
 export type Solve = (n: number, k: number, seed: Uint8Array) => Promise<Uint8Array>;
 
-/** Solves in a worker thread, started right away so it is warm when the challenge arrives. */
+/**
+ * Puzzles up to this n (levels 0-2) are solved on the main thread. They take
+ * tens of milliseconds, less than a worker thread costs to start and warm up
+ * (measured with bench/client.ts: `sphinx get` was ~30-80 ms slower with a
+ * worker, on 2 cores), the main thread has nothing else to do meanwhile, and
+ * no progress is shown for them anyway. Larger puzzles (seconds to hours) go
+ * to a worker thread, so the event loop stays free for progress and timeouts.
+ */
+export const INLINE_MAX_N = 70;
+
+/** Small puzzles inline, large ones in a worker started on first need. */
+export class Solver {
+  private worker: WorkerSolver | null = null;
+  private equihash: Promise<typeof import('../shared/equihash.js')> | null = null;
+  /** how many puzzles went to the worker (tests) */
+  offThread = 0;
+
+  constructor(readonly inlineMaxN = INLINE_MAX_N) {}
+
+  /** Starts loading the solver module (call while waiting for the network). */
+  preload(): void {
+    if (!this.equihash) {
+      this.equihash = import('../shared/equihash.js');
+      this.equihash.catch(() => undefined);
+    }
+  }
+
+  solve: Solve = async (n, k, seed) => {
+    if (n <= this.inlineMaxN) {
+      this.preload();
+      const { solve } = await this.equihash!;
+      return solve(n, k, seed, { nonce: startNonce() });
+    }
+    this.offThread++;
+    this.worker ??= new WorkerSolver();
+    return this.worker.solve(n, k, seed);
+  };
+
+  close(): void {
+    this.worker?.close();
+    this.worker = null;
+  }
+}
+
+/** Solves in a worker thread. */
 export class WorkerSolver {
   private worker: Worker | null;
   private next = 0;

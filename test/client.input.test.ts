@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LineEditor, readStdinLines, splitLines } from '../client/input.js';
-import { isUiFd, progressLine, reportingSolve, WorkerSolver } from '../client/puzzle.js';
+import { isUiFd, progressLine, reportingSolve, Solver, WorkerSolver } from '../client/puzzle.js';
 import { verify } from '../shared/equihash.js';
-import { hex, loadVectors } from './helpers/vectors.js';
+import { hex, loadVectors, toHex } from './helpers/vectors.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -108,6 +108,26 @@ test('the worker solver solves the equihash.json puzzles, and fd 3 gets "n k\\n"
   // reference format: "<n> <k>\n" before, the seconds (no newline) after
   const re = new RegExp(cases.map((c: { n: number; k: number }) => `${c.n} ${c.k}\\n\\d+(\\.\\d+)?(e-\\d+)?`).join(''));
   assert.match(notes, re);
+});
+
+test('small puzzles are solved inline, larger ones in the worker; solutions start at a random nonce', async () => {
+  const E = loadVectors('equihash');
+  const small = E.cases.find((c: { n: number; seed_len: number }) => c.n === 60 && c.seed_len === 107);
+  const big = E.cases.find((c: { n: number; seed_len: number }) => c.n === 75 && c.seed_len === 107);
+  const solver = new Solver();
+  try {
+    const a = await solver.solve(small.n, small.k, hex(small.seed));
+    const b = await solver.solve(small.n, small.k, hex(small.seed));
+    assert.ok(verify(small.n, small.k, hex(small.seed), a));
+    assert.ok(verify(small.n, small.k, hex(small.seed), b));
+    assert.is.not(toHex(a), toHex(b), 'two solves of one challenge differ (random first nonce)');
+    assert.is(solver.offThread, 0);
+    const c = await solver.solve(big.n, big.k, hex(big.seed));
+    assert.ok(verify(big.n, big.k, hex(big.seed), c));
+    assert.is(solver.offThread, 1, 'n=75 went to the worker');
+  } finally {
+    solver.close();
+  }
 });
 
 test.run();
