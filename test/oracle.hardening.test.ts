@@ -228,6 +228,30 @@ test('TCP resets before, during and after the TLS handshake and mid-request; a G
   await stop(o);
 });
 
+test('timeout bounds the whole life of a connection: silent, TLS-idle and slow-drip peers are closed', async () => {
+  const o = await oracleWith({ server: { timeout: 2 } });
+  const w = new Wire(o);
+  const { id, gen } = await makeRecord(w);
+  const silent = await tcp(o.port); // never says hello
+  const idle = await tlsRaw(o.port); // hello, then nothing
+  const drip = await tlsRaw(o.port); // keeps sending, one byte at a time, never completes
+  const packet = msg.challengeCreatePacket(msg.buildRequest(Op.GET, id, randomAlpha()));
+  let i = 0;
+  const t = setInterval(() => {
+    if (!drip.destroyed && i < packet.length - 1) drip.write(packet.subarray(i, ++i));
+  }, 150);
+  try {
+    // 15 s is far beyond timeout = 2 s: only a connection that is never closed fails this
+    await Promise.all([closed(silent, 15000, 'silent peer'), closed(idle, 15000, 'TLS-idle peer'), closed(drip, 15000, 'slow-drip peer')]);
+  } finally {
+    clearInterval(t);
+  }
+  assert.ok(i < packet.length - 1, 'the slow-drip peer was cut off before it finished its request');
+  assert.ok(alive(o));
+  await assertGet(o, w, id, gen, 'after the timeouts');
+  await stop(o);
+});
+
 test('300 idle TCP and TLS connections: a real GET is still answered', async () => {
   // timeout long enough that the idle ones are not dropped by age during the test
   const o = await oracleWith({ server: { timeout: 60, max_conns: 1000, max_kids: 5 } });
