@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { toHex } from '../shared/bytes.js';
 import {
   CHALLENGE_SIZE,
+  DIFFICULTIES,
   FAIL,
+  MAC_SIZE,
   ID_SIZE,
   NONCE_SIZE,
   OK,
@@ -77,6 +79,14 @@ export interface OracleContext {
   now: () => number;
   rl: DifficultyConfig & { rl_gracetime: number };
   replay: ReplayCache;
+  /**
+   * Challenges issued and not yet expired. A request without alpha (READ:
+   * op | uid) asked twice in the same second at the same level would get the
+   * same challenge, and the second client's (identical) answer would look
+   * like a replay; with this, a repeated challenge gets the next second as
+   * its timestamp instead, so every challenge issued is unique.
+   */
+  issued?: ReplayCache;
   random?: (n: number) => Uint8Array;
 }
 
@@ -95,6 +105,9 @@ export interface Outcome {
 class Fail extends Error {
   override name = 'Fail';
 }
+
+/** At most this many seconds of timestamp bump to make a challenge unique (then it is issued anyway). */
+const MAX_TS_BUMP = 64;
 
 const opName = (op: number): string => OP_NAMES[op] ?? `0x${op.toString(16).padStart(2, '0')}`;
 const rnd = (ctx: OracleContext, n: number): Uint8Array => (ctx.random ? ctx.random(n) : new Uint8Array(randomBytes(n)));
@@ -181,7 +194,16 @@ async function challengeCreate(peer: Peer, ctx: OracleContext, out: Outcome): Pr
     encodeDifficulty(nextDifficulty(prev ? decodeDifficulty(prev) : null, now, ctx.rl)),
   );
   const level = stored ? decodeDifficulty(stored)!.level : 0;
-  reply(peer, makeChallenge(ctx.macKey, req, level, now));
+  let challenge = makeChallenge(ctx.macKey, req, level, now);
+  if (ctx.issued) {
+    const window = DIFFICULTIES[level]!.timeout + ctx.rl.rl_gracetime;
+    for (let bump = 0; bump < MAX_TS_BUMP; bump++) {
+      if (bump > 0) challenge = makeChallenge(ctx.macKey, req, level, now + bump);
+      const mac = challenge.subarray(CHALLENGE_SIZE - MAC_SIZE);
+      if (ctx.issued.checkAndRemember(mac, Math.floor(now) + bump + window, now)) break;
+    }
+  }
+  reply(peer, challenge);
   out.detail = `level ${level}`;
 }
 
@@ -202,7 +224,7 @@ async function challengeVerify(peer: Peer, ctx: OracleContext, out: Outcome): Pr
   if (!check.ok) throw new Fail(check.reason);
   const solution = await peer.read(equihash.solsize(check.n, check.k));
   if (!equihash.verify(check.n, check.k, puzzleSeed(challenge, req), solution)) throw new Fail('bad puzzle solution');
-  if (!ctx.replay.checkAndRemember(challenge.subarray(CHALLENGE_SIZE - 32), check.expiresAt, now)) {
+  if (!ctx.replay.checkAndRemember(challenge.subarray(CHALLENGE_SIZE - MAC_SIZE), check.expiresAt, now)) {
     throw new Fail('replayed challenge');
   }
   switch (op) {

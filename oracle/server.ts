@@ -237,6 +237,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
     now,
     rl: { rl_decay: cfg.rl_decay, rl_threshold: cfg.rl_threshold, rl_gracetime: cfg.rl_gracetime },
     replay: new ReplayCache(opts.replayCapacity ?? 65536),
+    issued: new ReplayCache(opts.replayCapacity ?? 65536),
     ...(opts.random ? { random: opts.random } : {}),
   };
 

@@ -592,6 +592,24 @@ test('READ sends the stored blob after auth with the list key (nonce only)', asy
   c.close();
 });
 
+test('two READs of one list in the same second at the same level both succeed (unique challenges, no false replay)', async () => {
+  const rec = await create();
+  const req = msg.buildRequest(Op.READ, rec.list.uid);
+  const a = await solved(req);
+  const b = await solved(req);
+  assert.is.not(toHex(a.ch.bytes), toHex(b.ch.bytes), 'the second challenge differs');
+  assert.is(a.ch.n, b.ch.n, 'same level');
+  assert.is(b.ch.ts, a.ch.ts + 1, 'by its timestamp');
+  for (const [name, p] of [['first', a.packet], ['second', b.packet]] as const) {
+    const c = await open();
+    c.write(p);
+    await auth(c, false, rec.list.kp);
+    const blob = file(rec.list.uid, 'blob')!;
+    assert.is(hex(await c.read(blob.length + 1)), hex(blob), `${name} READ`);
+    c.close();
+  }
+});
+
 test('DELETE updates the user list and removes the record directory', async () => {
   const rec = await create();
   const c = await simple(Op.DELETE, rec, rec.kp);
