@@ -28,10 +28,11 @@ export function fastRecordId(masterkey: Uint8Array, user: string, host: string):
 /** The OPRF blinding (shared/oprf.challenge) without libsodium. */
 export function fastChallenge(pwd: Uint8Array): { r: Uint8Array; alpha: Uint8Array } {
   const h0 = blake2b(pwd, null, 64);
-  const H0 = fromHash(h0);
+  const H0 = fromHash(h0); // a function of the password alone: wiped too
   h0.fill(0);
   const r = randomScalar();
   const alpha = scalarmult(r, H0);
+  H0.fill(0);
   if (!alpha) throw new Error('internal: blinding gave the identity');
   return { r, alpha };
 }

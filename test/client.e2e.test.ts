@@ -237,6 +237,9 @@ test('list after create and delete; delete of an unknown record fails', async ()
   okOut(await A.run(['list', site]), 'bob\ncarol\n', 'list');
   okOut(await A.run(['delete', 'bob', site]), '', 'delete');
   okOut(await A.run(['list', site]), 'carol\n', 'list after delete');
+  // two lists at once get the same challenge (READ has no random part): both still answer
+  const both = await Promise.all([A.run(['list', site]), A.run(['list', site])]);
+  both.forEach((r, i) => okOut(r, 'carol\n', `simultaneous list ${i}`));
   fails(await A.run(['get', 'bob', site], { stdin: MASTER }), 1, /no record/, 'get deleted');
   fails(await A.run(['delete', 'bob', site]), 1, /no record/, 'delete again');
   const empty = await A.run(['list', 'nothing.example']);
@@ -303,6 +306,15 @@ test('fd 3: "<n> <k>" before solving, the solve seconds after (UI wrappers)', as
   assert.is(m![1], '60');
   assert.is(m![2], '4');
   assert.ok(Number(m![3]) >= 0 && Number(m![3]) < 30);
+});
+
+test('verbose: the settings, two connections of which the second resumed the TLS session; never a secret', async () => {
+  const V = clientHome({ port: oracle.port, ssl_cert: oracle.certPath, verbose: true, datadir: A.datadir });
+  const r = await V.run(['get', 'alice', SITE], { stdin: MASTER });
+  const p = pw(r, 'verbose get');
+  assert.match(r.stderr, /ssl_cert: /);
+  assert.match(r.stderr, /connections: 2, TLS sessions resumed: 1/);
+  noSecrets(r, MASTER, p, readFileSync(join(A.datadir, 'masterkey')).toString('hex'));
 });
 
 const canDecode = have('zbarimg') && have('rsvg-convert');
