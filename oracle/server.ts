@@ -60,8 +60,13 @@ export interface OracleServer {
 const MAX_BUFFERED = 128 * 1024;
 
 interface ConnState {
+  /**
+   * A request is in progress: its first byte arrived. Such a connection is
+   * never evicted as idle and is let finish on shutdown; idle ones (TLS
+   * handshake, or no byte yet) are dropped first.
+   */
   busy: boolean;
-  /** TLS is up and a request is being served on it. */
+  /** TLS is up and serve() runs on it. */
   session: boolean;
   timer: NodeJS.Timeout;
 }
@@ -79,7 +84,8 @@ class SocketPeer implements Peer {
   constructor(
     private readonly sock: TLSSocket,
     private readonly kids: Semaphore,
-    private readonly setBusy: (b: boolean) => void,
+    /** Called once, when the first request byte has arrived. */
+    private readonly onRequest: () => void,
   ) {
     sock.on('data', (d: Buffer) => {
       this.chunks.push(d);
@@ -111,7 +117,6 @@ class SocketPeer implements Peer {
       this.hasKid = false;
       this.kids.release();
     }
-    this.setBusy(false);
   }
 
   async read(n: number): Promise<Uint8Array> {
@@ -123,8 +128,8 @@ class SocketPeer implements Peer {
         await new Promise<void>((res) => (this.waiter = res));
       }
     }
+    this.onRequest();
     if (!this.hasKid) {
-      this.setBusy(true);
       await this.kids.acquire();
       this.hasKid = true;
       if (this.sock.destroyed) {
@@ -299,8 +304,8 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       sock.destroy();
       return;
     }
-    const peer = new SocketPeer(sock, kids, (b) => {
-      if (st) st.busy = b;
+    const peer = new SocketPeer(sock, kids, () => {
+      if (st) st.busy = true;
     });
     sessions++;
     if (st) st.session = true;
@@ -372,9 +377,9 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
           for (const s of conns.keys()) s.destroy();
           void serverClosed.then(resolve);
         };
-        // Connections without a request (TLS handshake still running) are dropped now;
-        // the others finish (their whole life is bounded by `timeout`).
-        for (const [s, st] of conns) if (!st.session) s.destroy();
+        // Idle connections (TLS handshake, or no request byte yet) are dropped
+        // now; requests in progress finish (their whole life is bounded by `timeout`).
+        for (const [s, st] of conns) if (!st.busy) s.destroy();
         onIdle = done;
         done();
       });
