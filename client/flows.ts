@@ -380,20 +380,10 @@ async function readList(env: FlowEnv, host: string, uid: Uint8Array): Promise<st
   }
 }
 
-/** How long `list` waits before asking again after a refusal. */
-export const LIST_RETRY_MS = 1100;
-
 /**
  * READ: the user names stored for a host; [] when there are none (the oracle
- * refuses: the reference reports "no users found" then). A READ request has no
- * random part, so two lists of one host within the same second get the same
- * challenge, and an oracle that remembers used challenges refuses the second
- * as a replay: after a refusal, ask once more with the next second's challenge.
+ * refuses: the reference reports "no users found" then).
  */
-export async function list(env: FlowEnv, host: string, retryMs = LIST_RETRY_MS): Promise<string[]> {
-  const uid = userListId(env.masterkey, host);
-  const first = await readList(env, host, uid);
-  if (first !== null) return first;
-  await new Promise((r) => setTimeout(r, retryMs));
-  return (await readList(env, host, uid)) ?? [];
+export async function list(env: FlowEnv, host: string): Promise<string[]> {
+  return (await readList(env, host, userListId(env.masterkey, host))) ?? [];
 }
