@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from '../client/fastcrypto.js';
+import { fastRecordId } from '../client/get.js';
 import { sodium } from '../shared/sodium.js';
 import { hex, loadVectors, toHex } from './helpers/vectors.js';
 
@@ -79,6 +80,14 @@ test('random crosscheck against libsodium: keyed blake2b, from_hash, scalarmult,
     const msg = randomBytes(n);
     assert.is(toHex(fc.blake2b(msg, k, 32)), toHex(sodium.crypto_generichash(32, msg, k)), `len ${n}`);
   }
+});
+
+test('client.json: record ids (the get path derives them without libsodium) as pwdsphinx getid', () => {
+  const C = loadVectors('client');
+  const mk = hex(C.masterkey);
+  assert.is(toHex(fc.blake2b(new TextEncoder().encode(C.contexts.SALT_CTX), mk, 32)), C.salt_key);
+  assert.ok(C.ids.length >= 9);
+  for (const e of C.ids) assert.is(toHex(fastRecordId(mk, e.user, e.host)), e.id, `${e.user}|${e.host}`);
 });
 
 test('randomScalar is reduced and non-zero', () => {
