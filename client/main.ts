@@ -59,26 +59,32 @@ function wipeAll(bufs: Uint8Array[]): void {
 }
 
 async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, cfg: ClientConfig): Promise<Result> {
-  const masterkey = readMasterkey(cfg.datadir);
-  const pinned = cfg.sslCert ? loadPinned(cfg.sslCert) : undefined;
-  const connector = new Connector({ host: cfg.address, port: cfg.port, pinned, sslCertPath: cfg.sslCert });
   const prompts = passwordPrompts(cmd, cfg.rwdKeys);
   const typing = prompts.length > 0 && isatty(0);
-  // Start what does not depend on anything else. With a human typing, the
-  // first connection would idle; open it after the prompt instead.
-  mark('setup');
-  if (!typing) connector.prefetch();
-  mark('prefetch');
-  const solver = cmd.cmd === 'create' ? null : new Solver();
-  // `get` has its own path that loads libsodium only while argon2 runs (get.ts)
+  // Start the slow things first, so that their file reads overlap the setup:
+  // the crypto import (`get` has its own path that loads libsodium only while
+  // argon2 runs, get.ts) and, when stdin is not a terminal, reading it.
   const flowsP = cmd.cmd === 'get' ? null : import('./flows.js');
   const getP = cmd.cmd === 'get' ? import('./get.js') : null;
   flowsP?.catch(() => undefined);
   getP?.catch(() => undefined);
+  const pwdsP = typing ? null : readPasswords(prompts);
+  pwdsP?.catch(() => undefined);
   const pwds: Buffer[] = [];
+  let masterkey: Uint8Array | null = null;
+  let connector: Connector | null = null;
+  let solver: Solver | null = null;
   let strength: Promise<string> | null = null;
   try {
-    pwds.push(...(await readPasswords(prompts)));
+    masterkey = readMasterkey(cfg.datadir);
+    const pinned = cfg.sslCert ? loadPinned(cfg.sslCert) : undefined;
+    connector = new Connector({ host: cfg.address, port: cfg.port, pinned, sslCertPath: cfg.sslCert });
+    mark('setup');
+    // With a human typing, the first connection would idle; open it after the prompt instead.
+    if (!typing) connector.prefetch();
+    mark('prefetch');
+    solver = cmd.cmd === 'create' ? null : new Solver();
+    pwds.push(...(await (pwdsP ?? readPasswords(prompts))));
     mark('password');
     if (typing) connector.prefetch();
     if (cmd.cmd === 'change' && pwds[1]!.length === 0) {
@@ -138,9 +144,11 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
     return { stdout: out, code: Exit.OK };
   } finally {
     wipeAll(pwds);
-    masterkey.fill(0);
+    // passwords read ahead but not taken (setup failed first)
+    if (pwds.length === 0) pwdsP?.then(wipeAll, () => undefined);
+    masterkey?.fill(0);
     solver?.close();
-    connector.discard();
+    connector?.discard();
   }
 }
 
