@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   } catch (e) {
     die(e instanceof UsageError ? e.message : errText(e));
   }
-  const logger = createLogger({ verbose: config.verbose });
+  // Under systemd (stderr connected to the journal) journald stamps each line itself.
+  const logger = createLogger({ verbose: config.verbose, timestamps: !process.env['JOURNAL_STREAM'] });
   // Signal handlers first: a signal that arrives while starting must not kill us mid-write.
   let server: OracleServer | undefined;
   let stopping = false;
