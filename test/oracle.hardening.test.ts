@@ -30,6 +30,7 @@ import {
   FAILED,
   Wire,
   checkRecord,
+  closedByPeer,
   newGen,
   newUserList,
   okReply,
@@ -155,6 +156,41 @@ async function clientHello(): Promise<Buffer> {
     srv.on('error', rej);
   });
 }
+
+test('the oracle closes every connection after its reply, success or fail, without waiting for the client', async () => {
+  const o = await oracleWith({ server: { timeout: 30 } });
+  const w = new Wire(o);
+  const { id, gen } = await makeRecord(w);
+  // connection 1: the challenge
+  const c1 = await w.connect();
+  const req = msg.buildRequest(Op.GET, id, randomAlpha());
+  c1.write(msg.challengeCreatePacket(req));
+  const ch = await reply(c1, CHALLENGE_SIZE, 'challenge');
+  assert.ok(ch !== FAILED);
+  assert.ok(await closedByPeer(c1, 5000), 'closed after the challenge');
+  // connection 2: verify + GET, answered
+  const challenge = msg.parseChallenge(ch);
+  const c2 = await w.connect();
+  c2.write(msg.challengeVerifyPacket(challenge.bytes, req, await solve(challenge.n, challenge.k, msg.puzzleSeed(challenge.bytes, req))));
+  const r = await reply(c2, msg.GET_REPLY_SIZE, 'GET');
+  assert.ok(r !== FAILED);
+  assert.is(toHex(r.subarray(POINT_SIZE)), toHex(gen.rules));
+  assert.ok(await closedByPeer(c2, 5000), 'closed after the GET reply');
+  // a refused CREATE (the record exists)
+  const c3 = await w.connect();
+  c3.write(msg.createRequest(id, randomAlpha()));
+  assert.is(await reply(c3, POINT_SIZE, 'CREATE of an existing record'), FAILED);
+  assert.ok(await closedByPeer(c3, 5000), 'closed after fail');
+  // a successful CREATE, after its ok
+  const gen2 = newGen();
+  const list = newUserList();
+  assert.ok(await w.create(new Uint8Array(randomBytes(32)), gen2, list));
+  // an unknown op code: closed without a reply
+  const c4 = await w.connect();
+  c4.write(Uint8Array.of(0x42, ...randomBytes(64)));
+  assert.ok(await closedByPeer(c4, 5000), 'closed after an unknown op code');
+  await stop(o);
+});
 
 // ------------------------------------------------------------------ hostile connections
 

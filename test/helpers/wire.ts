@@ -74,19 +74,23 @@ export async function blobReply(c: Conn, what: string): Promise<Uint8Array | nul
   return concat(head, body);
 }
 
-/** After the last reply the oracle closes: resolves true when it does within `ms`. */
+/**
+ * After its last reply the oracle closes: true when the peer closes (EOF or a
+ * reset) within `ms`, false when it sends more bytes or stays silent.
+ * (`ms` must be below the Conn's own read timeout.)
+ */
 export async function closedByPeer(c: Conn, ms = 2000): Promise<boolean> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    try {
-      const b = await c.read(1);
-      if (b.length === 0) return true;
-      return false; // unexpected extra bytes
-    } catch {
-      return true; // reset or timeout error: treat a socket error as closed
-    }
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<'silent'>((res) => (timer = setTimeout(() => res('silent'), ms)));
+  const read = c.read(1).then(
+    (b) => (b.length === 0 ? 'closed' : 'bytes'),
+    (e: Error) => (/did not answer within/.test(e.message) ? 'silent' : 'closed'),
+  );
+  try {
+    return (await Promise.race([read, silent])) === 'closed';
+  } finally {
+    clearTimeout(timer);
   }
-  return false;
 }
 
 // ------------------------------------------------------------------ record generations
