@@ -473,7 +473,7 @@ test('SIGTERM: in-flight GET and CREATE complete, no new connection is served, e
   // no new connection is served once the oracle is stopping
   let served = false;
   try {
-    const n = await tlsRaw(o.port);
+    const n = await Promise.race([tlsRaw(o.port), deadline(3000).then(() => Promise.reject(new Error('no handshake')))]);
     const cn = new StreamConn(n, 1500);
     cn.write(msg.challengeCreatePacket(msg.buildRequest(Op.GET, id, randomAlpha())));
     const b = await cn.read(CHALLENGE_SIZE).catch(() => new Uint8Array(0));
