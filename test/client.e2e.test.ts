@@ -317,6 +317,23 @@ test('verbose: the settings, two connections of which the second resumed the TLS
   noSecrets(r, MASTER, p, readFileSync(join(A.datadir, 'masterkey')).toString('hex'));
 });
 
+test('rising difficulty: levels 0-2 (solved inline) and 3 (in the worker thread) all pass the oracle', async () => {
+  const hard = await startOracle({ server: { rl_threshold: 0 } }); // every request raises the level
+  try {
+    const H = clientHome({ port: hard.port, ssl_cert: hard.certPath, datadir: A.datadir });
+    const p = pw(await H.run(['create', 'zed', SITE, 'l', '12'], { stdin: MASTER }), 'create');
+    const ns: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await H.run(['get', 'zed', SITE], { stdin: MASTER, fd3: true });
+      assert.is(pw(r, `get ${i}`), p);
+      ns.push(r.fd3.split('\n')[0]!);
+    }
+    assert.equal(ns, ['60 4', '65 4', '70 4', '75 4']);
+  } finally {
+    await hard.stop();
+  }
+});
+
 const canDecode = have('zbarimg') && have('rsvg-convert');
 
 test('qr: the text and SVG outputs decode (zbarimg) to the payload; "key" adds the masterkey and warns', async () => {
