@@ -574,4 +574,48 @@ test('concurrent CHANGE and COMMIT on one record are serialized: the record stay
   await stop(o);
 });
 
+test('GETs during a storm of CHANGE/COMMIT/UNDO always see one whole generation (key and rules together)', async () => {
+  const o = await oracleWith({ server: { max_kids: 16, timeout: 20 } });
+  const w = new Wire(o, { readTimeoutMs: 20000 });
+  const kp = randomKeypair();
+  const A = randomAlpha(); // one alpha for every generation and every GET: beta identifies the key
+  const gen = (): Gen => Object.assign(newGen(kp), { alpha: A });
+  const id = new Uint8Array(randomBytes(32));
+  const g0 = gen();
+  assert.ok(await w.create(id, g0, newUserList()));
+  const gens = new Map<string, Gen>([[toHex(g0.rules), g0]]);
+  const seen: Array<{ beta: Uint8Array; rules: Uint8Array }> = [];
+  const tasks: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 12; i++) {
+    const g = gen();
+    gens.set(toHex(g.rules), g);
+    tasks.push(sleep(Math.random() * 600).then(() => w.change(id, randomAlpha(), kp, g)));
+    tasks.push(sleep(Math.random() * 600).then(() => w.commit(id, kp)));
+    tasks.push(sleep(Math.random() * 600).then(() => w.undo(id, kp)));
+    for (let j = 0; j < 2; j++) {
+      tasks.push(
+        sleep(Math.random() * 600)
+          .then(() => w.get(id, A))
+          .then((r) => {
+            assert.ok(r !== FAILED, 'GET of an existing record');
+            seen.push(r);
+          }),
+      );
+    }
+  }
+  await Promise.all(tasks);
+  assert.is(seen.length, 24);
+  const distinct = new Set<string>();
+  for (const r of seen) {
+    const g = gens.get(toHex(r.rules));
+    assert.ok(g, 'GET returns the rules of a generation that was written');
+    assert.is(toHex(r.beta), toHex(g!.beta!), `GET of ${g!.tag}: beta from that generation's key (not a torn read)`);
+    distinct.add(g!.tag);
+  }
+  const { state, problems } = checkRecord(readRecord(o.datadir, id)!, gens.values());
+  assert.equal(problems, [], `the record is whole (${stateName(state)})`);
+  console.log(`  storm: GETs saw ${distinct.size} generation(s); final ${stateName(state)}`);
+  await stop(o);
+});
+
 test.run();
