@@ -380,4 +380,48 @@ for (const step of STEPS) {
   });
 }
 
+// ------------------------------------------------------------------ taking over the reference's datadir
+
+test("the reference oracle's datadir after the transcript is served as is: the recorded passwords come back", async () => {
+  // Rebuild the pwdsphinx oracle's datadir from the recording (its MAC key,
+  // every record file it wrote), start our oracle on it and use it.
+  const files = new Map<string, string>();
+  for (const st of STEPS) {
+    for (const p of st.datadir_removed) files.delete(p);
+    for (const [p, v] of Object.entries(st.datadir_changed)) files.set(p, v);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sphinx-takeover-'));
+  let o: Oracle | null = null;
+  try {
+    chmodSync(dir, 0o700);
+    writeFileSync(join(dir, 'key'), MAC_KEY, { mode: 0o600 });
+    for (const [p, v] of files) {
+      mkdirSync(join(dir, p.slice(0, p.indexOf('/'))), { recursive: true, mode: 0o700 });
+      writeFileSync(join(dir, p), hex(v), { mode: 0o600 });
+    }
+    o = await startOracle({ datadir: dir, server: { ...RATE_LIMIT_DEFAULTS } });
+    const w = new Wire(o, { readTimeoutMs: 20000 });
+    const env: flows.FlowEnv = {
+      connect: w.connect,
+      masterkey: MK,
+      rwdKeys: T.setup.rwd_keys,
+      validatePassword: T.setup.validate_password,
+      solve: (n, k, seed) => solve(n, k, seed),
+      earlyConnectMaxN: 0,
+      warn: () => undefined,
+    };
+    const result = (name: string): string => STEPS.find((st) => st.step === name)!.result as string;
+    // after "undo user1" the current record is the one "create user1" made
+    assert.is(await flows.get(env, utf8('asdf'), 'user1', HOST), result('create user1'), 'user1: the password the reference created');
+    assert.is(await flows.get(env, utf8('asdf'), 'user3', HOST), 'Tr0ub4dor&3', 'user3: the target password');
+    assert.is((await flows.list(env, HOST)).join('\n'), 'user1\nuser3', 'the user list the reference stored');
+    // undo moved the changed record to new*: committing it brings back the change's password
+    await flows.commit(env, new Uint8Array(0), 'user1', HOST);
+    assert.is(await flows.get(env, utf8('qwer'), 'user1', HOST), result('change user1 (new master pw qwer)'), 'user1 after commit: the changed password');
+  } finally {
+    if (o) await o.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
