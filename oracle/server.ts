@@ -57,7 +57,7 @@ export interface OracleServer {
 }
 
 /** Largest message a client legitimately sends at once (new user list: 34 + 65535 + 64), with slack. */
-const MAX_BUFFERED = 128 * 1024;
+const MAX_BUFFERED = 72 * 1024;
 
 interface ConnState {
   /**
