@@ -11,7 +11,7 @@
 // - concurrent CHANGE/COMMIT on one record are serialized.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -528,6 +528,41 @@ test('SIGTERM does not wait for idle connections (TCP or TLS without a request b
   assert.ok(r !== null, 'the oracle exits without waiting for the idle connections to time out');
   running.delete(o);
   assert.is(r!.code, 0, 'exit code 0');
+});
+
+test('the datadir is the only source of truth: an operator restores, deletes and copies record folders while the oracle runs', async () => {
+  const o = await oracleWith({ server: { timeout: 20 } });
+  const w = new Wire(o);
+  const kp = randomKeypair();
+  const id = new Uint8Array(randomBytes(32));
+  const g1 = newGen(kp);
+  assert.ok(await w.create(id, g1, newUserList()));
+  const dir = join(o.datadir, toHex(id));
+  const backup = tmp('sphinx-backup-');
+  cpSync(dir, join(backup, 'rec'), { recursive: true });
+  // a newer generation, committed
+  const g2 = newGen(kp);
+  assert.ok(await w.change(id, randomAlpha(), kp, g2));
+  assert.ok(await w.commit(id, kp));
+  await assertGet(o, w, id, g2, 'after commit');
+  // restore the backup: the oracle serves the restored generation at once
+  rmSync(dir, { recursive: true });
+  cpSync(join(backup, 'rec'), dir, { recursive: true });
+  await assertGet(o, w, id, g1, 'after the operator restored a backup');
+  assert.not.ok(await w.commit(id, kp), 'the restored record has no pending change (nothing cached)');
+  // delete the folder: the record is gone
+  rmSync(dir, { recursive: true });
+  assert.is(await w.get(id, randomAlpha()), FAILED, 'GET after the operator deleted the folder');
+  // a record folder copied in from another oracle's datadir is served
+  const other = await oracleWith({});
+  const wo = new Wire(other);
+  const id3 = new Uint8Array(randomBytes(32));
+  const g3 = newGen();
+  assert.ok(await wo.create(id3, g3, newUserList()));
+  await stop(other);
+  cpSync(join(other.datadir, toHex(id3)), join(o.datadir, toHex(id3)), { recursive: true });
+  await assertGet(o, w, id3, g3, 'a record copied in from another datadir');
+  await stop(o);
 });
 
 // ------------------------------------------------------------------ serialization
