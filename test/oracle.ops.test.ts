@@ -181,6 +181,27 @@ test('CREATE with an existing user list: the oracle sends the stored blob and st
   assert.ok(file(id, 'key'));
 });
 
+test('CREATE with the largest possible user list (sealed 65535 bytes); READ returns it whole', async () => {
+  const list = newList();
+  const id = rid();
+  const kp = keypair();
+  const big = sealed(65534);
+  const c = await open();
+  c.write(msg.createRequest(id, alphaOf()));
+  await c.read(32);
+  c.write(msg.createStep2(kp.publicKey, rules(), (m) => signDetached(kp.privateKey, m)));
+  c.write(msg.userListRequest(list.uid, (m) => signDetached(list.kp.privateKey, m)));
+  assert.is(hex(await c.read(2)), '0000');
+  c.write(msg.newUserList(list.kp.publicKey, big, (m) => signDetached(list.kp.privateKey, m)));
+  await expectOk(c, 'CREATE with a 64 KiB list');
+  const r = await verified(msg.buildRequest(Op.READ, list.uid));
+  await auth(r, false, list.kp);
+  const blob = await r.read(2 + big.length + 1);
+  r.close();
+  assert.is(blob.length, 2 + 65535);
+  assert.is(hex(blob), hex(msg.encodeBlob(big)));
+});
+
 test('CREATE of an existing record fails right away and changes nothing', async () => {
   const rec = await create();
   const key = file(rec.id, 'key');
