@@ -107,6 +107,10 @@ export async function rateLimited(env: WireEnv, req: Uint8Array): Promise<Conn> 
   const seed = msg.puzzleSeed(ch.bytes, req);
   const early = ch.n <= (env.earlyConnectMaxN ?? EARLY_CONNECT_MAX_N) ? env.connect() : null;
   early?.catch(() => undefined); // surfaced below
+  // Small puzzles are solved on this thread (puzzle.ts): let the event loop
+  // see the TCP connect and send the ClientHello first, so the handshake's
+  // round trip happens during the solve.
+  if (early) for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
   let solution: Uint8Array;
   try {
     solution = await env.solve(ch.n, ch.k, seed);
