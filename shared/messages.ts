@@ -34,6 +34,15 @@ import {
 } from './constants.js';
 import { ProtocolError, UsageError } from './errors.js';
 
+/**
+ * A copy of buf[start..end) as a plain Uint8Array. Parsed fields never share
+ * memory with the received bytes: on a Node Buffer, `slice` is a view, so a
+ * caller wiping or reusing the input would change them.
+ */
+function copyOf(buf: Uint8Array, start = 0, end = buf.length): Uint8Array {
+  return new Uint8Array(buf.subarray(start, end));
+}
+
 /** The oracle answered the fail packet where data was expected. */
 export class OracleFailure extends ProtocolError {
   override name = 'OracleFailure';
@@ -125,8 +134,8 @@ export function parseRequest(buf: Uint8Array): Request {
   expect(buf, requestSize(op), 'request');
   return {
     op,
-    id: buf.slice(1, 1 + ID_SIZE),
-    alpha: op === Op.READ ? null : buf.slice(1 + ID_SIZE, REQUEST_SIZE),
+    id: copyOf(buf, 1, 1 + ID_SIZE),
+    alpha: op === Op.READ ? null : copyOf(buf, 1 + ID_SIZE, REQUEST_SIZE),
   };
 }
 
@@ -141,7 +150,7 @@ export function challengeCreatePacket(req: Uint8Array): Uint8Array {
 /** Oracle: the whole connection-1 message. Returns the request bytes and fields. */
 export function parseChallengeCreatePacket(buf: Uint8Array): { req: Uint8Array; request: Request } {
   if (buf.length === 0 || buf[0] !== Op.CHALLENGE_CREATE) throw new ProtocolError('not a CHALLENGE_CREATE packet');
-  const req = buf.slice(1);
+  const req = copyOf(buf, 1);
   return { req, request: parseRequest(req) };
 }
 
@@ -171,7 +180,7 @@ export function parseChallenge(buf: Uint8Array): Challenge {
   expectReply(buf, CHALLENGE_SIZE, 'challenge');
   const ts = new DataView(buf.buffer, buf.byteOffset, buf.length).getBigUint64(2, true);
   if (ts > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError('challenge timestamp out of range');
-  return { n: buf[0]!, k: buf[1]!, ts: Number(ts), mac: buf.slice(CHALLENGE_HEAD_SIZE), bytes: buf.slice() };
+  return { n: buf[0]!, k: buf[1]!, ts: Number(ts), mac: copyOf(buf, CHALLENGE_HEAD_SIZE), bytes: copyOf(buf) };
 }
 
 /** The Equihash seed: challenge(42) | req. */
@@ -211,8 +220,8 @@ export function parseVerifyHeader(buf: Uint8Array): VerifyHeader {
   if (buf.length === 0 || buf[0] !== Op.CHALLENGE_VERIFY) throw new ProtocolError('not a CHALLENGE_VERIFY packet');
   if (buf.length <= VERIFY_PREFIX_SIZE) throw new ProtocolError('CHALLENGE_VERIFY packet too short');
   expect(buf, verifyHeaderSize(buf[VERIFY_PREFIX_SIZE]!), 'CHALLENGE_VERIFY header');
-  const req = buf.slice(VERIFY_PREFIX_SIZE);
-  return { challenge: buf.slice(1, VERIFY_PREFIX_SIZE), req, request: parseRequest(req) };
+  const req = copyOf(buf, VERIFY_PREFIX_SIZE);
+  return { challenge: copyOf(buf, 1, VERIFY_PREFIX_SIZE), req, request: parseRequest(req) };
 }
 
 /** A whole connection-2 message; `solsize` (from shared/equihash.ts) gives the solution length for (n, k). */
@@ -224,7 +233,7 @@ export function parseVerifyPacket(
   const headerSize = verifyHeaderSize(buf[VERIFY_PREFIX_SIZE]!);
   const header = parseVerifyHeader(buf.subarray(0, Math.min(headerSize, buf.length)));
   expect(buf, headerSize + solsize(header.challenge[0]!, header.challenge[1]!), 'CHALLENGE_VERIFY packet');
-  return { ...header, solution: buf.slice(headerSize) };
+  return { ...header, solution: copyOf(buf, headerSize) };
 }
 
 // ---------------------------------------------------------------- CREATE (§5)
@@ -239,19 +248,19 @@ export function createRequest(id: Uint8Array, alpha: Uint8Array): Uint8Array {
 export function parseCreateRequest(buf: Uint8Array): { id: Uint8Array; alpha: Uint8Array } {
   expect(buf, REQUEST_SIZE, 'CREATE request');
   if (buf[0] !== Op.CREATE) throw new ProtocolError('not a CREATE request');
-  return { id: buf.slice(1, 1 + ID_SIZE), alpha: buf.slice(1 + ID_SIZE) };
+  return { id: copyOf(buf, 1, 1 + ID_SIZE), alpha: copyOf(buf, 1 + ID_SIZE) };
 }
 
 /** A 32-byte point from the oracle: beta of CREATE step 1 and of CHANGE. */
 export function parseBeta(buf: Uint8Array): Uint8Array {
   expectReply(buf, POINT_SIZE, 'beta');
-  return buf.slice();
+  return copyOf(buf);
 }
 
 /** A 32-byte point from the client: alpha' of CHANGE. */
 export function parseAlpha(buf: Uint8Array): Uint8Array {
   expect(buf, POINT_SIZE, 'alpha');
-  return buf.slice();
+  return copyOf(buf);
 }
 
 /** Size of pk | rule | sig (175). */
@@ -272,10 +281,10 @@ export function createStep2(pk: Uint8Array, rule: Uint8Array, sig: Signature): U
 export function parseCreateStep2(buf: Uint8Array): { pk: Uint8Array; rule: Uint8Array } & Signed {
   expect(buf, KEY_RULE_SIZE, 'public key | rule | signature');
   return {
-    pk: buf.slice(0, PK_SIZE),
-    rule: buf.slice(PK_SIZE, PK_SIZE + RULE_SIZE),
-    signed: buf.slice(0, PK_SIZE + RULE_SIZE),
-    sig: buf.slice(PK_SIZE + RULE_SIZE),
+    pk: copyOf(buf, 0, PK_SIZE),
+    rule: copyOf(buf, PK_SIZE, PK_SIZE + RULE_SIZE),
+    signed: copyOf(buf, 0, PK_SIZE + RULE_SIZE),
+    sig: copyOf(buf, PK_SIZE + RULE_SIZE),
   };
 }
 
@@ -292,7 +301,7 @@ export function getReply(beta: Uint8Array, rules: Uint8Array): Uint8Array {
 
 export function parseGetReply(buf: Uint8Array): { beta: Uint8Array; rules: Uint8Array } {
   expectReply(buf, GET_REPLY_SIZE, 'GET reply');
-  return { beta: buf.slice(0, POINT_SIZE), rules: buf.slice(POINT_SIZE) };
+  return { beta: copyOf(buf, 0, POINT_SIZE), rules: copyOf(buf, POINT_SIZE) };
 }
 
 // ---------------------------------------------------------------- auth
@@ -300,7 +309,7 @@ export function parseGetReply(buf: Uint8Array): { beta: Uint8Array; rules: Uint8
 /** Oracle: beta | nonce32 for a record with a key, nonce32 alone for a user-list record. */
 export function authChallenge(nonce: Uint8Array, beta: Uint8Array | null): Uint8Array {
   need(nonce, NONCE_SIZE, 'nonce');
-  if (beta === null) return nonce.slice();
+  if (beta === null) return copyOf(nonce);
   need(beta, POINT_SIZE, 'beta');
   return concat(beta, nonce);
 }
@@ -309,22 +318,22 @@ export function authChallenge(nonce: Uint8Array, beta: Uint8Array | null): Uint8
 export function parseAuthChallenge(buf: Uint8Array, withBeta: boolean): { beta: Uint8Array | null; nonce: Uint8Array } {
   if (!withBeta) {
     expectReply(buf, NONCE_SIZE, 'auth nonce');
-    return { beta: null, nonce: buf.slice() };
+    return { beta: null, nonce: copyOf(buf) };
   }
   expectReply(buf, POINT_SIZE + NONCE_SIZE, 'auth beta | nonce');
-  return { beta: buf.slice(0, POINT_SIZE), nonce: buf.slice(POINT_SIZE) };
+  return { beta: copyOf(buf, 0, POINT_SIZE), nonce: copyOf(buf, POINT_SIZE) };
 }
 
 /** Client: sig(nonce) (64). */
 export function authResponse(nonce: Uint8Array, sig: Signature): Uint8Array {
   need(nonce, NONCE_SIZE, 'nonce');
-  return signWith(sig, nonce).slice();
+  return copyOf(signWith(sig, nonce));
 }
 
 /** Oracle: the signature; verify with verifyDetached(pub, nonce, sig). */
 export function parseAuthResponse(buf: Uint8Array): Uint8Array {
   expect(buf, SIG_SIZE, 'auth signature');
-  return buf.slice();
+  return copyOf(buf);
 }
 
 // ---------------------------------------------------------------- blobs and user lists
@@ -358,7 +367,7 @@ export function parseBlob(buf: Uint8Array): Uint8Array {
   const len = readU16be(buf);
   checkSealedSize(len);
   expect(buf, BLOB_PREFIX_SIZE + len, 'blob');
-  return buf.slice(BLOB_PREFIX_SIZE);
+  return copyOf(buf, BLOB_PREFIX_SIZE);
 }
 
 /** Client: the oracle's answer to uid | sig(uid): 00 00 (no list yet) → null, else the stored blob's sealed list. */
@@ -385,7 +394,7 @@ export function userListRequest(uid: Uint8Array, sig: Signature): Uint8Array {
 /** Oracle: verify (when the list exists) with verifyDetached(storedPub, signed, sig). */
 export function parseUserListRequest(buf: Uint8Array): { uid: Uint8Array } & Signed {
   expect(buf, USER_LIST_REQUEST_SIZE, 'user-list id | signature');
-  return { uid: buf.slice(0, ID_SIZE), signed: buf.slice(0, ID_SIZE), sig: buf.slice(ID_SIZE) };
+  return { uid: copyOf(buf, 0, ID_SIZE), signed: copyOf(buf, 0, ID_SIZE), sig: copyOf(buf, ID_SIZE) };
 }
 
 /** Head of a new-list message, upk | u16be len (34): read it, then blobBodySize(head.subarray(32)) + 64 more. */
@@ -406,11 +415,11 @@ export function parseNewUserList(buf: Uint8Array): { pk: Uint8Array; blob: Uint8
   expect(buf, NEW_USER_LIST_HEAD_SIZE + len + SIG_SIZE, 'new user list');
   const end = NEW_USER_LIST_HEAD_SIZE + len;
   return {
-    pk: buf.slice(0, PK_SIZE),
-    blob: buf.slice(PK_SIZE, end),
-    sealed: buf.slice(NEW_USER_LIST_HEAD_SIZE, end),
-    signed: buf.slice(0, end),
-    sig: buf.slice(end),
+    pk: copyOf(buf, 0, PK_SIZE),
+    blob: copyOf(buf, PK_SIZE, end),
+    sealed: copyOf(buf, NEW_USER_LIST_HEAD_SIZE, end),
+    signed: copyOf(buf, 0, end),
+    sig: copyOf(buf, end),
   };
 }
 
@@ -427,5 +436,5 @@ export function parseUpdatedUserList(buf: Uint8Array): { blob: Uint8Array; seale
   checkSealedSize(len);
   expect(buf, BLOB_PREFIX_SIZE + len + SIG_SIZE, 'user list');
   const end = BLOB_PREFIX_SIZE + len;
-  return { blob: buf.slice(0, end), sealed: buf.slice(BLOB_PREFIX_SIZE, end), signed: buf.slice(0, end), sig: buf.slice(end) };
+  return { blob: copyOf(buf, 0, end), sealed: copyOf(buf, BLOB_PREFIX_SIZE, end), signed: copyOf(buf, 0, end), sig: copyOf(buf, end) };
 }

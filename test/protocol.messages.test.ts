@@ -250,4 +250,14 @@ test('user-list exchange: uid | sig(uid), 00 00 or blob, new and updated lists',
   assert.throws(() => M.parseUpdatedUserList(lie), isProtocol);
 });
 
+test('parsed fields are copies, never views of a received Node Buffer', () => {
+  const head = M.encodeChallengeHead(60, 4, 1234);
+  const received = Buffer.from(concat(head, fill(32, 0x42)));
+  const ch = M.parseChallenge(received);
+  received.fill(0); // the connection code reuses or wipes its buffers
+  assert.equal(ch.mac, fill(32, 0x42));
+  assert.equal(ch.bytes.subarray(0, 10), head);
+  assert.ok(!Buffer.isBuffer(ch.bytes), 'a plain Uint8Array');
+});
+
 test.run();
