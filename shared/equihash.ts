@@ -123,19 +123,17 @@ export function digits(n: number, k: number, seed: Uint8Array, nonce: number, in
 /**
  * Strict check of decoded indices. Requires, in this order:
  * 1. exactly 2^k integer indices, each in [0, 2^(d+1));
- * 2. indices[2i] < indices[2i+1] (cheap pre-check of rule 5 at level 1);
- * 3. all indices distinct;
- * 4. the tree: for j = 1..k, every aligned group of 2^j indices XORs to zero
- *    on digits 0..j-1, and digit k XORs to zero over all 2^k indices;
- * 5. the reference solver's order at every level: in each aligned group of 2^j
- *    indices the left half comes before the right half, where subtrees of
- *    2^i leaves (i >= 1) are ordered by (XOR of digit i-1 over either half --
- *    the bucket the two halves collided in --, left half, right half) and
- *    single leaves by index. This is the order in which the reference (and
- *    our solver) generate collisions: it pairs entries j < m of a bucket, and
- *    each level's entries are numbered bucket by bucket in ascending order.
- *    Every reference solution obeys it (test/equihash.*.test.ts); it makes a
- *    solution non-malleable (no child swaps give a second valid encoding).
+ * 2. all indices distinct;
+ * 3. the tree: for j = 1..k, every aligned group of 2^j indices XORs to zero
+ *    on digits 0..j-1, and digit k XORs to zero over all 2^k indices.
+ * This is what protocol.md §4 asks for, and it closes the reference's hole
+ * (equal indices, copied subtrees, leaves moved across groups all fail).
+ * The ORDER of the two halves of a group is deliberately not checked: the
+ * reference solver happens to output its collisions in one order (and ours
+ * in the same), but another solver (a phone app's) may legitimately swap
+ * children, and rejecting it would lock users out. Swapped variants give no
+ * attacker anything: a challenge is accepted once (the oracle's replay cache
+ * is keyed on the challenge MAC, not on the solution).
  */
 export function verifyIndices(n: number, k: number, seed: Uint8Array, nonce: number, indices: ArrayLike<number>): boolean {
   let p;
@@ -152,7 +150,6 @@ export function verifyIndices(n: number, k: number, seed: Uint8Array, nonce: num
     const v = indices[i]!;
     if (!Number.isInteger(v) || v < 0 || v >= lim) return false;
   }
-  for (let i = 0; i < count; i += 2) if (indices[i]! >= indices[i + 1]!) return false;
   const sorted = Array.from(indices).sort((a, b) => a - b);
   for (let i = 1; i < count; i++) if (sorted[i] === sorted[i - 1]) return false;
   const leaves = digits(n, k, seed, nonce, indices);
@@ -168,24 +165,6 @@ export function verifyIndices(n: number, k: number, seed: Uint8Array, nonce: num
     rows = next;
   }
   if (rows[0]![k] !== 0) return false;
-  // Rule 5. The XOR tree holds here, so both halves of a group agree on the
-  // bucket digit and bucket(s, i) below is well defined.
-  const bucket = (s: number, i: number): number => {
-    let x = 0;
-    for (let t = s; t < s + 2 ** (i - 1); t++) x ^= leaves[t]![i - 1]!;
-    return x;
-  };
-  const cmp = (a: number, b: number, i: number): number => {
-    if (i === 0) return indices[a]! - indices[b]!;
-    const ba = bucket(a, i), bb = bucket(b, i);
-    if (ba !== bb) return ba - bb;
-    const h = 2 ** (i - 1);
-    return cmp(a, b, i - 1) || cmp(a + h, b + h, i - 1);
-  };
-  for (let j = 1; j <= k; j++) {
-    const size = 2 ** j, half = size / 2;
-    for (let g = 0; g < count; g += size) if (cmp(g, g + half, j - 1) >= 0) return false;
-  }
   return true;
 }
 
@@ -223,7 +202,7 @@ export function verify(n: number, k: number, seed: Uint8Array, solution: Uint8Ar
 // counting-sorted on the low `fb` bits just before its pairs are made. Within a
 // bucket rows stay in generation order and buckets are visited in ascending key
 // order, so each level is numbered as the reference numbers it and solutions
-// come out in the reference's order (verifyIndices rule 5).
+// come out in the reference's order (as the reference solver orders them).
 
 /** Options for solve. */
 export interface SolveOptions {

@@ -1,7 +1,8 @@
 // Strict verify (protocol.md §4, §8.1) on fresh random seeds: our solver's
 // solutions pass, and every kind of corruption fails -- including the ones the
 // reference verifier lets through because their digits still XOR to zero
-// (equal indices, copied subtrees, swapped subtrees, leaves moved across groups).
+// (equal indices, copied subtrees, leaves moved across groups). Swapped
+// children stay valid: the order of a group's halves is not checked.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -55,15 +56,23 @@ test('the JS BLAKE2b fallback finds the same solutions as the WebAssembly kernel
   }
 });
 
-test('swapping the children of any node: XOR still zero, we reject (non-malleable)', () => {
+test('swapping the children of any node keeps a valid solution (order is not part of the proof), moving leaves across groups does not', () => {
   for (const f of fresh) {
     for (let j = 1; j <= K; j++) {
       for (let g = 0; g < 2 ** K; g += 2 ** j) {
-        const bad = swapHalves(f.idx, g, j);
-        assert.ok(xorOnly(f.n, K, f.seed, f.nonce, bad), 'the reference verifier would accept it');
-        assert.not.ok(verify(f.n, K, f.seed, encode(f.n, K, f.nonce, bad)), `n=${f.n} level ${j} group ${g}`);
+        const swapped = swapHalves(f.idx, g, j);
+        assert.ok(verify(f.n, K, f.seed, encode(f.n, K, f.nonce, swapped)), `n=${f.n} level ${j} group ${g}: another solver's order`);
       }
     }
+    // Exchanging one leaf between the two halves breaks the tree
+    // while every digit still XORs to zero: the reference accepts it, we do not.
+    const rows = digits(f.n, K, f.seed, f.nonce, f.idx);
+    const m = [8, 9, 10, 11, 12, 13, 14, 15].find((t) => rows[t]![0] !== rows[0]![0]);
+    assert.ok(m !== undefined, 'a leaf of the right half with another first digit');
+    const moved = f.idx.slice();
+    [moved[1], moved[m!]] = [f.idx[m!]!, f.idx[1]!]; // pair (0,1) now XORs to non-zero on digit 0
+    assert.ok(xorOnly(f.n, K, f.seed, f.nonce, moved), 'the reference verifier would accept it');
+    assert.not.ok(verify(f.n, K, f.seed, encode(f.n, K, f.nonce, moved)), `n=${f.n}: leaves moved across groups`);
   }
 });
 
