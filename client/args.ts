@@ -95,7 +95,8 @@ export function ruleFromPositionals(params: readonly string[]): RuleSpec {
   }
   if (target !== null && (symbols || classes || size)) {
     throw new CliUsageError(
-      `"${target}" looks like a target password, which cannot be combined with classes, a size or symbols (use --target to store a password that looks like a rule)`,
+      // The target is a password: never echo it (stderr ends up in logs).
+      'an argument looks like a target password, which cannot be combined with classes, a size or symbols (use --target to store a password that looks like a rule)',
     );
   }
   const rule: RuleSpec = {
@@ -116,7 +117,7 @@ export function applyRuleOptions(rule: RuleSpec, opts: Options, positionalRuleGi
     if (opts.target === '') throw new CliUsageError('--target needs a non-empty password');
     return { ...rule, target: opts.target };
   }
-  if (ruleOpts && out.target !== undefined) throw new CliUsageError(`"${out.target}" looks like a target password, which cannot be combined with --classes, --size or --symbols`);
+  if (ruleOpts && out.target !== undefined) throw new CliUsageError('an argument looks like a target password, which cannot be combined with --classes, --size or --symbols');
   if (opts.classes !== undefined) {
     if (opts.classes === '' || !onlyOf(opts.classes, 'ulsd')) {
       throw new CliUsageError(`--classes takes letters of u (upper), l (lower), d (digits), s (symbols), not "${opts.classes}"`);

@@ -224,7 +224,11 @@ async function challengeVerify(peer: Peer, ctx: OracleContext, out: Outcome): Pr
   if (!check.ok) throw new Fail(check.reason);
   const solution = await peer.read(equihash.solsize(check.n, check.k));
   if (!equihash.verify(check.n, check.k, puzzleSeed(challenge, req), solution)) throw new Fail('bad puzzle solution');
-  if (!ctx.replay.checkAndRemember(challenge.subarray(CHALLENGE_SIZE - MAC_SIZE), check.expiresAt, now)) {
+  const mac = challenge.subarray(CHALLENGE_SIZE - MAC_SIZE);
+  if (ctx.replay.has(mac, now)) throw new Fail('replayed challenge');
+  // Fail closed: a full cache would forget a live entry, reopening its replay window.
+  if (ctx.replay.isFull(now)) throw new Fail('replay cache full (puzzle flood); client should retry later');
+  if (!ctx.replay.checkAndRemember(mac, check.expiresAt, now)) {
     throw new Fail('replayed challenge');
   }
   switch (op) {
@@ -265,16 +269,24 @@ async function auth(peer: Peer, ctx: OracleContext, request: Request, names: rea
   const rec = await ctx.store.read(toHex(request.id), ['key', 'pub', ...names]);
   if (!rec || !rec['pub']) throw new Fail('no such record');
   if (rec['pub'].length !== 32) throw new Fail('stored public key damaged');
-  const nonce = rnd(ctx, NONCE_SIZE);
   let beta: Uint8Array | null = null;
-  if (rec['key']) {
-    if (!request.alpha) throw new Fail('record has a key but the request no alpha');
-    beta = respond(request.alpha, rec['key']);
+  try {
+    const nonce = rnd(ctx, NONCE_SIZE);
+    if (rec['key']) {
+      if (!request.alpha) throw new Fail('record has a key but the request no alpha');
+      beta = respond(request.alpha, rec['key']);
+    }
+    reply(peer, authChallenge(nonce, beta));
+    const sig = await peer.read(SIG_SIZE);
+    if (!verifyDetached(rec['pub'], nonce, sig)) throw new Fail('bad auth signature');
+    return rec;
+  } catch (e) {
+    // The caller's cleanup starts only once auth returns: wipe the keys read here.
+    for (const name of ['key', 'new', 'old']) if (rec[name]) wipe(rec[name]);
+    throw e;
+  } finally {
+    if (beta) wipe(beta);
   }
-  reply(peer, authChallenge(nonce, beta));
-  const sig = await peer.read(SIG_SIZE);
-  if (!verifyDetached(rec['pub'], nonce, sig)) throw new Fail('bad auth signature');
-  return rec;
 }
 
 async function change(peer: Peer, ctx: OracleContext, request: Request): Promise<void> {

@@ -69,6 +69,8 @@ interface ConnState {
   /** TLS is up and serve() runs on it. */
   session: boolean;
   timer: NodeJS.Timeout;
+  /** The request's byte stream, once TLS is up. */
+  peer?: SocketPeer;
 }
 
 /** The byte stream of one TLS connection, with the max_kids slot handling. */
@@ -110,6 +112,11 @@ class SocketPeer implements Peer {
     const w = this.waiter;
     this.waiter = null;
     w?.();
+  }
+
+  /** Holds a max_kids slot: the oracle is working on it, not waiting for the peer. */
+  get working(): boolean {
+    return this.hasKid;
   }
 
   releaseKid(): void {
@@ -269,14 +276,21 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       return;
     }
     if (conns.size >= cfg.maxConns) {
+      // Victim: the oldest idle connection (no request byte yet); failing
+      // that, the oldest one whose request is stalled on its peer (so a flood
+      // of connections that send one byte and go quiet cannot lock everyone
+      // out until their timeout); never one the oracle is working on.
       let victim: Socket = raw;
+      let stalled: Socket | null = null;
       for (const [s, st] of conns) {
         if (!st.busy) {
           victim = s;
           break;
         }
+        if (!stalled && st.peer && !st.peer.working) stalled = s;
       }
-      log.debug(victim === raw ? 'connection limit reached, all busy: dropping the new connection' : 'connection limit reached: dropping the oldest idle connection');
+      if (victim === raw && stalled) victim = stalled;
+      log.debug(victim === raw ? 'connection limit reached, all working: dropping the new connection' : 'connection limit reached: dropping the oldest idle or stalled connection');
       if (victim === raw) {
         raw.destroy();
         return;
@@ -308,7 +322,10 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       if (st) st.busy = true;
     });
     sessions++;
-    if (st) st.session = true;
+    if (st) {
+      st.session = true;
+      st.peer = peer;
+    }
     const t0 = performance.now();
     serve(peer, ctx)
       .then((o) => {
@@ -318,7 +335,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
           log.debug(`${o.op} ${o.ok ? 'ok' : 'fail'}${o.detail ? ` (${o.detail})` : ''} ${ms} ms${id}`);
         }
       })
-      .catch((e) => log.error(`request failed: ${errText(e)}`))
+      .catch((e) => log.error(`request failed: ${errText(e).split(cfg.datadir).join('<datadir>').replace(/[0-9a-f]{64}/g, (h) => h.slice(0, 8) + '…')}`))
       .finally(() => {
         peer.releaseKid();
         sessions--;

@@ -93,9 +93,15 @@ async function writeNewFile(path: string, data: Uint8Array, sync: boolean): Prom
   }
 }
 
+/**
+ * The bytes read, as a view of the same memory (no copy): a caller that wipes
+ * a key it read (record key k, the MAC key) wipes the only copy.
+ */
+const ownBytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.length);
+
 async function readOrNull(path: string): Promise<Uint8Array | null> {
   try {
-    return new Uint8Array(await readFile(path));
+    return ownBytes(await readFile(path));
   } catch (e) {
     if (isCode(e, 'ENOENT')) return null;
     throw e;
@@ -109,7 +115,7 @@ async function readOrNull(path: string): Promise<Uint8Array | null> {
  */
 function readSmallSync(path: string): Uint8Array | null {
   try {
-    return new Uint8Array(readFileSync(path));
+    return ownBytes(readFileSync(path));
   } catch (e) {
     if (isCode(e, 'ENOENT', 'ENOTDIR')) return null;
     throw e;

@@ -213,6 +213,16 @@ export class ReplayCache {
     return at !== undefined && at >= now;
   }
 
+  /**
+   * Full of live entries at `now`: remembering one more would push out an
+   * entry that still guards an unexpired challenge. The oracle then refuses
+   * the request (fail closed) rather than leave a replay window open.
+   */
+  isFull(now: number): boolean {
+    this.prune(now);
+    return this.live.size >= this.capacity;
+  }
+
   /** Forget every entry whose challenge expired before `now`. */
   prune(now: number): void {
     while (this.heap.length > 0 && this.heap[0]!.at < now) this.live.delete(this.pop().key);

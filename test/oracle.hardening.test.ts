@@ -371,6 +371,27 @@ test('max_conns: a connection with a request in progress is not evicted as idle'
   await stop(o);
 });
 
+test('max_conns: requests stalled on their peer are evicted (oldest first) when no idle connection is left; a GET succeeds', async () => {
+  // An attacker fills every slot with CREATEs that get their beta and then go
+  // quiet: without eviction of stalled requests, every new connection would be
+  // refused until the timeout (60 s here).
+  const o = await oracleWith({ server: { timeout: 60, max_conns: 12 } });
+  const w = new Wire(o, { readTimeoutMs: 30000 });
+  const { id, gen } = await makeRecord(w);
+  const stalled: Array<{ close(): void }> = [];
+  for (let i = 0; i < 12; i++) {
+    const c = await w.connect();
+    c.write(msg.createRequest(new Uint8Array(randomBytes(32)), newGen().alpha));
+    const beta = await reply(c, POINT_SIZE, 'stalled CREATE beta');
+    assert.ok(beta !== FAILED, 'the stalled CREATE got its beta');
+    stalled.push(c);
+  }
+  await sleep(100);
+  await assertGet(o, w, id, gen, 'with max_conns connections stalled mid-request');
+  for (const c of stalled) c.close();
+  await stop(o);
+});
+
 // ------------------------------------------------------------------ signals
 
 async function certPair(cn: string): Promise<{ cert: string; key: string; fp: string }> {

@@ -117,16 +117,16 @@ async function create(list: List = newList(), id = rid()): Promise<Rec & { beta:
 }
 
 /** Connection 1: the challenge for req. */
-async function getChallenge(req: Uint8Array): Promise<msg.Challenge> {
-  const c = await open();
+async function getChallenge(req: Uint8Array, port = server.port): Promise<msg.Challenge> {
+  const c = await open(port);
   c.write(msg.challengeCreatePacket(req));
   const b = await c.read(CHALLENGE_SIZE + 1);
   c.close();
   return msg.parseChallenge(b);
 }
 
-async function solved(req: Uint8Array): Promise<{ ch: msg.Challenge; solution: Uint8Array; packet: Uint8Array }> {
-  const ch = await getChallenge(req);
+async function solved(req: Uint8Array, port = server.port): Promise<{ ch: msg.Challenge; solution: Uint8Array; packet: Uint8Array }> {
+  const ch = await getChallenge(req, port);
   const solution = await equihash.solve(ch.n, ch.k, msg.puzzleSeed(ch.bytes, req));
   return { ch, solution, packet: msg.challengeVerifyPacket(ch.bytes, req, solution) };
 }
@@ -378,15 +378,19 @@ test('all-zero, equal-index and corrupted solutions are refused', async () => {
   const equal = equihash.encode(ch.n, ch.k, 7, new Array(2 ** ch.k).fill(1234));
   const corrupted = solution.slice();
   corrupted[size - 1]! ^= 1;
-  const swapped = equihash.decode(ch.n, ch.k, solution);
-  const sw = swapped.indices.slice();
-  [sw[0], sw[1]] = [sw[1]!, sw[0]!];
-  const reordered = equihash.encode(ch.n, ch.k, swapped.nonce, sw);
+  // A leaf exchanged across the halves: every digit still XORs to zero (the
+  // reference would accept it) but the tree breaks.
+  const dec = equihash.decode(ch.n, ch.k, solution);
+  const rows = equihash.digits(ch.n, ch.k, msg.puzzleSeed(ch.bytes, req), dec.nonce, dec.indices);
+  const m = [8, 9, 10, 11, 12, 13, 14, 15].find((t) => rows[t]![0] !== rows[0]![0])!;
+  const sw = dec.indices.slice();
+  [sw[1], sw[m]] = [sw[m]!, sw[1]!];
+  const reordered = equihash.encode(ch.n, ch.k, dec.nonce, sw);
   for (const [name, sol] of [
     ['all zero', new Uint8Array(size)],
     ['equal indices', equal],
     ['corrupted', corrupted],
-    ['children swapped', reordered],
+    ['leaves moved across groups', reordered],
   ] as const) {
     const c = await open();
     c.write(msg.challengeVerifyPacket(ch.bytes, req, sol));
@@ -410,6 +414,33 @@ test('replay: a solved challenge is accepted once', async () => {
   c = await open();
   c.write(packet);
   await expectFail(c, 'replayed packet');
+});
+
+test('replay cache full of live challenges: the oracle refuses (fails closed) until one expires', async () => {
+  const small = await startServer({
+    config: serverConfig({ server: { address: '127.0.0.1', port: '0', datadir: join(dir, 'data'), timeout: '2', rl_threshold: '1000' } }, dir),
+    now,
+    logger: silentLogger,
+    replayCapacity: 1,
+  });
+  try {
+    const rec = await create();
+    const get = async (): Promise<number> => {
+      const req = msg.buildRequest(Op.GET, rec.id, alphaOf());
+      const { packet } = await solved(req, small.port);
+      const c = await open(small.port);
+      c.write(packet);
+      const b = await c.read(msg.GET_REPLY_SIZE + 1);
+      c.close();
+      return b.length;
+    };
+    assert.is(await get(), msg.GET_REPLY_SIZE, 'first GET fills the only slot');
+    assert.is(await get(), FAIL.length, 'a fresh, valid GET is refused while the slot is live');
+    clock += 60; // the first challenge expires (level 0: 1 s + rl_gracetime 10 s)
+    assert.is(await get(), msg.GET_REPLY_SIZE, 'served again once the slot is free');
+  } finally {
+    await small.close();
+  }
 });
 
 test('truncated packets: the oracle closes without answering ok (and never hangs past timeout)', async () => {

@@ -355,4 +355,17 @@ test('ReplayCache: bounded; when full the entries expiring soonest are evicted',
   assert.throws(() => new ReplayCache(0), isRange);
 });
 
+test('ReplayCache.isFull: true only while every slot guards an unexpired challenge', () => {
+  const cache = new ReplayCache(2);
+  const mac = (i: number): Uint8Array => new Uint8Array(32).fill(i);
+  assert.not.ok(cache.isFull(1000));
+  assert.ok(cache.checkAndRemember(mac(1), 1010, 1000));
+  assert.not.ok(cache.isFull(1000));
+  assert.ok(cache.checkAndRemember(mac(2), 1020, 1000));
+  assert.ok(cache.isFull(1000));
+  assert.ok(cache.isFull(1010), 'mac(1) is still live at its expiry second');
+  assert.not.ok(cache.isFull(1011), 'mac(1) expired: a slot is free');
+  assert.is(cache.size, 1);
+});
+
 test.run();
