@@ -60,6 +60,9 @@ test('anything else is a target password, alone', () => {
   assert.equal(ruleFromPositionals(['Tr0ub4dor&3']), { classes: 'uld', symbols: SYMBOLS, size: 0, target: 'Tr0ub4dor&3' });
   assert.match(usage('create', 'u', 's', 'ulsd', 'Tr0ub4dor&3'), /target password/);
   assert.match(usage('change', 'u', 's', 'hunter2', '20'), /target password/);
+  // the message never repeats the (secret) target password
+  assert.not.match(usage('create', 'u', 's', 'ulsd', 'Tr0ub4dor&3'), /Tr0ub4dor/);
+  assert.not.match(usage('change', 'u', 's', 'hunter2', '20'), /hunter2/);
   // a zero size is "no size" in the reference and does not conflict
   assert.equal(ruleFromPositionals(['0', 'hunter2']).target, 'hunter2');
 });
