@@ -6,7 +6,8 @@
 // - libsodium (for opening the rules, the check digit and derive) loads on
 //   the main thread while argon2 runs on another.
 import { concat, utf8 } from '../shared/bytes.js';
-import { ARGON2, Ctx, Op } from '../shared/constants.js';
+import { argon2id, preloadArgon2 } from '../shared/argon2id.js';
+import { Ctx, Op } from '../shared/constants.js';
 import * as msg from '../shared/messages.js';
 import { BadCheckDigit, ClientError } from './errors.js';
 import { blake2b, fromHash, invertScalar, isValidPoint, randomScalar, scalarmult } from './fastcrypto.js';
@@ -56,37 +57,6 @@ export function fastUnblind(pwd: Uint8Array, r: Uint8Array, alpha: Uint8Array, b
   } finally {
     m.fill(0);
     N.fill(0);
-  }
-}
-
-let argon2Mod: Promise<typeof import('argon2')> | undefined;
-/** Starts loading the native argon2 binding (idempotent). */
-export const preloadArgon2 = (): Promise<typeof import('argon2')> => {
-  argon2Mod ??= import('argon2');
-  argon2Mod.catch(() => undefined);
-  return argon2Mod;
-};
-
-async function argon2id(rwd0: Uint8Array, id: Uint8Array): Promise<Uint8Array> {
-  const pw = Buffer.from(rwd0);
-  const salt = Buffer.from(id.subarray(0, ARGON2.saltLength));
-  let out: Buffer | undefined;
-  try {
-    const argon2 = await preloadArgon2();
-    out = await argon2.hash(pw, {
-      raw: true,
-      type: argon2.argon2id,
-      version: ARGON2.version,
-      timeCost: ARGON2.timeCost,
-      memoryCost: ARGON2.memoryCost,
-      parallelism: ARGON2.parallelism,
-      hashLength: ARGON2.hashLength,
-      salt,
-    });
-    return Uint8Array.from(out);
-  } finally {
-    pw.fill(0);
-    out?.fill(0);
   }
 }
 

@@ -5,6 +5,7 @@
 // the step, never a value: callers may log these messages.
 import { constantTimeEqual } from './bytes.js';
 import { ARGON2, POINT_SIZE, SCALAR_SIZE, ID_SIZE, RWD_SIZE } from './constants.js';
+import { argon2id, preloadArgon2 as loadArgon2 } from './argon2id.js';
 import { ProtocolError } from './errors.js';
 import { sodium, wipe } from './sodium.js';
 
@@ -94,10 +95,8 @@ export function respond(alpha: Uint8Array, k: Uint8Array): Uint8Array {
   }
 }
 
-// The native argon2 binding is loaded on first use, so importers that only
-// need respond() (the oracle) do not pay for it.
-let argon2Mod: Promise<typeof import('argon2')> | undefined;
-const loadArgon2 = (): Promise<typeof import('argon2')> => (argon2Mod ??= import('argon2'));
+// The native argon2 binding is loaded on first use (shared/argon2id.ts), so
+// importers that only need respond() (the oracle) do not pay for it.
 /** Optional: start loading argon2 early (e.g. while the network round trip runs). */
 export async function preloadArgon2(): Promise<void> {
   await loadArgon2();
@@ -107,26 +106,7 @@ export async function preloadArgon2(): Promise<void> {
 export async function stretch(rwd0: Uint8Array, id: Uint8Array): Promise<Uint8Array> {
   checkLen(rwd0, RWD_SIZE, 'rwd0');
   if (!(id instanceof Uint8Array) || id.length < ARGON2.saltLength) throw new ProtocolError('id too short for the argon2 salt');
-  // Copies: the argon2 binding gets Buffers we own and wipe afterwards.
-  const pw = Buffer.from(rwd0);
-  const salt = Buffer.from(id.subarray(0, ARGON2.saltLength));
-  let out: Buffer | undefined;
-  try {
-    const argon2 = await loadArgon2();
-    out = await argon2.hash(pw, {
-      raw: true,
-      type: argon2.argon2id,
-      version: ARGON2.version,
-      timeCost: ARGON2.timeCost,
-      memoryCost: ARGON2.memoryCost,
-      parallelism: ARGON2.parallelism,
-      hashLength: ARGON2.hashLength,
-      salt,
-    });
-    return Uint8Array.from(out);
-  } finally {
-    wipe(pw, out);
-  }
+  return argon2id(rwd0, id);
 }
 
 /** rwd0 = H(pwd | N, out=32) with N = (1/r) * beta: the part of `finish` before argon2. */

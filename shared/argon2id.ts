@@ -1,0 +1,43 @@
+// Argon2id as SPHINX v1 uses it (protocol.md §2): libsodium crypto_pwhash
+// with OPSLIMIT/MEMLIMIT_INTERACTIVE, argon2id13, 32-byte output, computed by
+// the native `argon2` package (byte-identical; test/core.oprf checks it against
+// libsodium on the vectors). No libsodium here, so the client's fast `get`
+// path can use it before libsodium is loaded; the binding itself is loaded on
+// first use (or early, with preloadArgon2, while the network works).
+import { ARGON2 } from './constants.js';
+
+let argon2Mod: Promise<typeof import('argon2')> | undefined;
+
+/** Starts loading the native argon2 binding (idempotent); a load failure surfaces in argon2id(). */
+export function preloadArgon2(): Promise<typeof import('argon2')> {
+  argon2Mod ??= import('argon2');
+  argon2Mod.catch(() => undefined);
+  return argon2Mod;
+}
+
+/**
+ * Argon2id(rwd0, salt = id[0..16]) with the INTERACTIVE parameters. The
+ * caller checks the sizes. The binding gets copies we own and wipe afterwards.
+ */
+export async function argon2id(rwd0: Uint8Array, id: Uint8Array): Promise<Uint8Array> {
+  const pw = Buffer.from(rwd0);
+  const salt = Buffer.from(id.subarray(0, ARGON2.saltLength));
+  let out: Buffer | undefined;
+  try {
+    const argon2 = await preloadArgon2();
+    out = await argon2.hash(pw, {
+      raw: true,
+      type: argon2.argon2id,
+      version: ARGON2.version,
+      timeCost: ARGON2.timeCost,
+      memoryCost: ARGON2.memoryCost,
+      parallelism: ARGON2.parallelism,
+      hashLength: ARGON2.hashLength,
+      salt,
+    });
+    return Uint8Array.from(out);
+  } finally {
+    pw.fill(0);
+    out?.fill(0);
+  }
+}
