@@ -179,9 +179,8 @@ export async function serve(peer: Peer, ctx: OracleContext): Promise<Outcome> {
 
 // ---------------------------------------------------------------- puzzle
 
-async function challengeCreate(peer: Peer, ctx: OracleContext, out: Outcome): Promise<void> {
-  const op = (await peer.read(1))[0]!;
-  out.op = `CHALLENGE(${opName(op)})`;
+/** The rest of a rate-limited request whose op byte was read: `op | id [| alpha]`. */
+async function readRateLimitedRequest(peer: Peer, op: number, out: Outcome): Promise<{ req: Uint8Array; request: Request }> {
   if (!RATE_LIMITED_OPS.has(op)) throw new Fail('not a rate-limited op');
   const rest = await peer.read(requestSize(op) - 1);
   const req = new Uint8Array(1 + rest.length);
@@ -189,6 +188,13 @@ async function challengeCreate(peer: Peer, ctx: OracleContext, out: Outcome): Pr
   req.set(rest, 1);
   const request = parseRequest(req);
   out.id = request.id;
+  return { req, request };
+}
+
+async function challengeCreate(peer: Peer, ctx: OracleContext, out: Outcome): Promise<void> {
+  const op = (await peer.read(1))[0]!;
+  out.op = `CHALLENGE(${opName(op)})`;
+  const { req, request } = await readRateLimitedRequest(peer, op, out);
   const now = ctx.now();
   const stored = await ctx.store.updateDifficulty(toHex(request.id), (prev) =>
     encodeDifficulty(nextDifficulty(prev ? decodeDifficulty(prev) : null, now, ctx.rl)),
@@ -212,13 +218,7 @@ async function challengeVerify(peer: Peer, ctx: OracleContext, out: Outcome): Pr
   const challenge = head.subarray(0, CHALLENGE_SIZE);
   const op = head[CHALLENGE_SIZE]!;
   out.op = opName(op);
-  if (!RATE_LIMITED_OPS.has(op)) throw new Fail('not a rate-limited op');
-  const rest = await peer.read(requestSize(op) - 1);
-  const req = new Uint8Array(1 + rest.length);
-  req[0] = op;
-  req.set(rest, 1);
-  const request = parseRequest(req);
-  out.id = request.id;
+  const { req, request } = await readRateLimitedRequest(peer, op, out);
   const now = ctx.now();
   const check = checkChallenge(ctx.macKey, challenge, req, now, ctx.rl.rl_gracetime);
   if (!check.ok) throw new Fail(check.reason);
