@@ -1,10 +1,13 @@
 // TLS to the oracle: pinning (self-signed and CA-issued leaves), refusal
 // before any byte is written, the CA path, session resumption, error lines.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as netServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { test } from 'uvu';
@@ -200,5 +203,55 @@ test('connection refused and handshake timeout are explained', async () => {
 });
 
 test.after(() => undefined);
+
+/**
+ * The unpinned path with a CA the process trusts (as a Let's Encrypt oracle is
+ * trusted through the system store): a child node with NODE_EXTRA_CA_CERTS
+ * connects through the client's Connector and reports what happened.
+ */
+async function viaTrustedCa(port: number, host: string): Promise<{ ok: boolean; text: string }> {
+  const tlsModule = join(dirname(fileURLToPath(import.meta.url)), '../client/tls.js');
+  const script = `
+    const { Connector } = await import(${JSON.stringify(tlsModule)});
+    const c = new Connector({ host: ${JSON.stringify(host)}, port: ${port} });
+    try {
+      const conn = await c.connect();
+      conn.write(new TextEncoder().encode('ping'));
+      const got = new TextDecoder().decode(await conn.read(4));
+      conn.close();
+      console.log(JSON.stringify({ ok: true, text: got }));
+    } catch (e) {
+      console.log(JSON.stringify({ ok: false, text: e.name + ': ' + e.message }));
+    }`;
+  // Asynchronously: the test servers run in this process's event loop.
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: file('trusted-ca.pem', CA.cert) },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as { ok: boolean; text: string };
+}
+
+test('no ssl_cert, a CA the system trusts: its leaf is accepted for a name in the certificate, refused for another', async () => {
+  const other = await selfsigned.generate([{ name: 'commonName', value: 'elsewhere.example' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca: { key: CA.key, cert: CA.cert },
+    extensions: [{ name: 'basicConstraints', cA: false }, { name: 'subjectAltName', altNames: [{ type: 2, value: 'elsewhere.example' }] }],
+  });
+  const good = await startServer(LEAF, CA.cert);
+  const wrongName = await startServer({ key: other.private, cert: other.cert }, CA.cert);
+  try {
+    const a = await viaTrustedCa(good.port, 'localhost');
+    assert.equal(a, { ok: true, text: 'ping' }, 'CA-issued leaf for localhost, trusted CA');
+    const b = await viaTrustedCa(wrongName.port, 'localhost');
+    assert.not.ok(b.ok, 'a trusted CA but a certificate for another name');
+    assert.match(b.text, /ConnectionError: the certificate of the oracle at localhost:\d+ is not trusted \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+    assert.is(wrongName.received, 0, 'nothing was sent to the wrong-name server');
+  } finally {
+    await stop(good);
+    await stop(wrongName);
+  }
+});
 
 test.run();
