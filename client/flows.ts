@@ -11,13 +11,13 @@ import { authKeypair, checkDigit, open, passHash, recordId, seal, sealKey, userL
 import * as msg from '../shared/messages.js';
 import { challenge as oprfChallenge, finish } from '../shared/oprf.js';
 import { derive, encode } from '../shared/password.js';
-import { packRule, unpackRule, type Rule } from '../shared/rules.js';
+import { packRule, type Rule } from '../shared/rules.js';
 import { signDetached, type Keypair } from '../shared/sign.js';
 import { wipe } from '../shared/sodium.js';
 import { decodeUsers, encodeUsers, userNames } from '../shared/userlist.js';
 import type { RuleSpec } from './args.js';
 import type { Conn } from './conn.js';
-import { BadCheckDigit, ClientError } from './errors.js';
+import { ClientError } from './errors.js';
 import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans, type WireEnv } from './wire.js';
 
 export { EARLY_CONNECT_MAX_N, rateLimited } from './wire.js';
@@ -201,39 +201,8 @@ export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: 
   }
 }
 
-/** GET: the stored password. BadCheckDigit (exit 2) when the master password is wrong. */
-export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<string> {
-  const id = recordId(env.masterkey, user, host);
-  const { r, alpha } = blindOf(env)(pwd);
-  let rwd: Uint8Array = EMPTY;
-  let rule: Rule | null = null;
-  try {
-    const c = await rateLimited(env, msg.buildRequest(Op.GET, id, alpha));
-    let reply: { beta: Uint8Array; rules: Uint8Array };
-    try {
-      const b = await refusedMeans(
-        `no record for user ${q(user)} at ${q(host)} (or the request was corrupted in transport): check the names; \`sphinx list ${host}\` shows the users`,
-        () => readReply(c, msg.GET_REPLY_SIZE, 'the password record'),
-      );
-      reply = msg.parseGetReply(b);
-    } finally {
-      c.close();
-    }
-    rwd = await stretch(env, pwd, r, alpha, reply.beta, id);
-    const sk = sealKey(env.masterkey);
-    try {
-      rule = unpackRule(sk, reply.rules);
-    } catch {
-      throw new ClientError('the password rules from the oracle cannot be opened (a damaged record, or not the masterkey that created it)');
-    } finally {
-      wipe(sk);
-    }
-    if (env.validatePassword && rule.checkDigit !== checkDigit(rwd, true)) throw new BadCheckDigit();
-    return passwordOf(rwd, rule);
-  } finally {
-    wipe(r, rwd, rule?.xormask);
-  }
-}
+/** GET: one implementation, the fast path in get.ts (no libsodium before argon2). */
+export { get } from './get.js';
 
 /** CHANGE: a new key and rule, pending until COMMIT. Returns the new password. */
 export async function change(
