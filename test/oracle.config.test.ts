@@ -181,26 +181,10 @@ test('development mode: ./data (0700) with a generated self-signed certificate, 
 /** Start the oracle with no --config in `cwd` (HOME = cwd, so only ./sphinx.cfg and /etc/sphinx/config apply). */
 async function startOracleIn(cwd: string): Promise<{ port: number; stderr: string; proc: import('node:child_process').ChildProcess }> {
   const { spawn } = await import('node:child_process');
-  const { ORACLE_MAIN } = await import('./helpers/oracle-process.js');
+  const { ORACLE_MAIN, awaitStartupLine } = await import('./helpers/oracle-process.js');
   const proc = spawn(process.execPath, [ORACLE_MAIN], { cwd, env: { ...process.env, HOME: cwd }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.setEncoding('utf8');
-  const port = await new Promise<number>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`no startup line: ${err}`)), 20000);
-    proc.stderr!.on('data', (d: string) => {
-      err += d;
-      const m = /listening on \S+ port (\d+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        res(Number(m[1]));
-      }
-    });
-    proc.on('exit', (c) => {
-      clearTimeout(t);
-      rej(new Error(`exited ${c}: ${err}`));
-    });
-  });
-  return { port, stderr: err, proc };
+  const { port, stderr } = await awaitStartupLine(proc, 20000);
+  return { port, stderr: stderr(), proc };
 }
 
 test('startOracle helper: configured certificate, extra [server] keys, stop() exits 0', async () => {

@@ -91,6 +91,39 @@ export function runOracle(args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   });
 }
 
+/**
+ * Waits for the oracle's startup line on the child's stderr and returns the
+ * port it states; rejects (killing the child on timeout) if it exits or stays
+ * silent first. stderr() is everything the child has written so far.
+ */
+export async function awaitStartupLine(proc: ChildProcess, timeoutMs: number): Promise<{ port: number; stderr: () => string }> {
+  let err = '';
+  proc.stderr!.setEncoding('utf8');
+  const port = await new Promise<number>((res, rej) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`oracle did not start within ${timeoutMs} ms; stderr:\n${err}`));
+    }, timeoutMs);
+    proc.stderr!.on('data', (d: string) => {
+      err += d;
+      const m = /listening on \S+ port (\d+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        res(Number(m[1]));
+      }
+    });
+    proc.on('error', (e) => {
+      clearTimeout(t);
+      rej(e);
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(t);
+      rej(new Error(`oracle exited with code ${code} before listening; stderr:\n${err}`));
+    });
+  });
+  return { port, stderr: () => err };
+}
+
 export async function startOracle(opts: StartOracleOptions = {}): Promise<RunningOracle> {
   hookExit();
   const cwd = mkdtempSync(join(tmpdir(), 'sphinx-oracle-'));
@@ -108,37 +141,13 @@ export async function startOracle(opts: StartOracleOptions = {}): Promise<Runnin
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(proc);
-  let err = '';
   const exited = new Promise<number | null>((res) => {
     proc.on('close', (code) => {
       children.delete(proc);
       res(code);
     });
   });
-  proc.stderr!.setEncoding('utf8');
-
-  const port = await new Promise<number>((res, rej) => {
-    const t = setTimeout(() => {
-      proc.kill('SIGKILL');
-      rej(new Error(`oracle did not start within ${opts.startTimeoutMs ?? 20000} ms; stderr:\n${err}`));
-    }, opts.startTimeoutMs ?? 20000);
-    proc.stderr!.on('data', (d: string) => {
-      err += d;
-      const m = /listening on \S+ port (\d+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        res(Number(m[1]));
-      }
-    });
-    proc.on('error', (e) => {
-      clearTimeout(t);
-      rej(e);
-    });
-    void exited.then((code) => {
-      clearTimeout(t);
-      rej(new Error(`oracle exited with code ${code} before listening; stderr:\n${err}`));
-    });
-  });
+  const { port, stderr } = await awaitStartupLine(proc, opts.startTimeoutMs ?? 20000);
 
   const running = (): boolean => proc.exitCode === null && proc.signalCode === null;
   return {
@@ -149,7 +158,7 @@ export async function startOracle(opts: StartOracleOptions = {}): Promise<Runnin
     pid: proc.pid!,
     proc,
     cwd,
-    stderr: () => err,
+    stderr,
     async stop() {
       if (running()) {
         proc.kill('SIGTERM');
