@@ -95,6 +95,17 @@ function makeRule(env: FlowEnv, spec: RuleSpec, rwd: Uint8Array, target: ReturnT
   return { classes: spec.classes, symbols: spec.symbols, size: spec.size, checkDigit: cd, xormask };
 }
 
+/** CREATE / CHANGE step 2: pk | sealed rule | sig(pk | rule) with the auth key for (id, rwd). */
+function sendKeyAndRule(env: FlowEnv, c: Conn, id: Uint8Array, rwd: Uint8Array, rule: Rule): void {
+  const kp = authKeypair(env.masterkey, id, rwd, env.rwdKeys);
+  const sk = sealKey(env.masterkey);
+  try {
+    c.write(msg.createStep2(kp.publicKey, packRule(sk, rule, env.random?.(SEAL_NONCE_SIZE)), signer(kp)));
+  } finally {
+    wipe(kp.privateKey, sk);
+  }
+}
+
 function passwordOf(rwd: Uint8Array, rule: Rule): string {
   const ph = passHash(rwd);
   const raw = xor(ph, rule.xormask);
@@ -174,13 +185,7 @@ export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: 
     );
     rwd = await stretch(env, pwd, r, alpha, beta, id);
     rule = makeRule(env, spec, rwd, target);
-    const kp = authKeypair(env.masterkey, id, rwd, env.rwdKeys);
-    const sk = sealKey(env.masterkey);
-    try {
-      c.write(msg.createStep2(kp.publicKey, packRule(sk, rule, env.random?.(SEAL_NONCE_SIZE)), signer(kp)));
-    } finally {
-      wipe(kp.privateKey, sk);
-    }
+    sendKeyAndRule(env, c, id, rwd, rule);
     await updateUserList(
       env,
       c,
@@ -235,13 +240,7 @@ export async function change(
       );
       rwd = await stretch(env, newPwd, nb.r, nb.alpha, beta2, id);
       rule = makeRule(env, spec, rwd, target);
-      const kp = authKeypair(env.masterkey, id, rwd, env.rwdKeys);
-      const sk = sealKey(env.masterkey);
-      try {
-        c.write(msg.createStep2(kp.publicKey, packRule(sk, rule, env.random?.(SEAL_NONCE_SIZE)), signer(kp)));
-      } finally {
-        wipe(kp.privateKey, sk);
-      }
+      sendKeyAndRule(env, c, id, rwd, rule);
       await refusedMeans(`cannot change: the oracle failed to store the new password for ${q(user)} at ${q(host)}; try again`, () => readOk(c, 'the change'));
     } finally {
       c.close();
