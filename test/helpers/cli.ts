@@ -1,4 +1,4 @@
-// Runs the BUILT `sphinx` client (client/main.js next to this build's test
+// Runs the BUILT `sphinx` client (bin/sphinx.js next to this build's test
 // dir) as a child process, with a temp HOME and cwd so that no real config is
 // read, and collects stdout/stderr/exit code. An optional extra pipe on fd 3
 // captures the reference's UI protocol ("<n> <k>\n" then the solve seconds).
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLIENT_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../client/main.js');
+/** The `sphinx` bin of this build: the bundle made by client/bundle.ts (what users run). */
+export const CLIENT_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/sphinx.js');
 
 export interface CliResult {
   code: number | null;

@@ -50,8 +50,8 @@ export function contribDir(): string {
 /** The compiled client entry point that belongs to this build directory. */
 export function clientMain(): string {
   // this file is <build>/test/helpers/x11-env.js
-  const p = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'client', 'main.js');
-  if (!existsSync(p)) throw new Error(`the client is not built: ${p} is missing`);
+  const p = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sphinx.js');
+  if (!existsSync(p)) throw new Error(`the client is not built: ${p} is missing (npm run build)`);
   return p;
 }
 
@@ -325,7 +325,7 @@ export async function clickWhenListening(x: XServer, root: Bg, timeoutMs = 30_00
   }
 }
 
-/** A directory on PATH with `sphinx` = the real client of this build (node <build>/client/main.js). */
+/** A directory on PATH with `sphinx` = the real client of this build (node <build>/bin/sphinx.js). */
 export function sphinxBin(dir: string): { bin: string; sphinx: string } {
   const bin = join(dir, 'bin');
   rmSync(bin, { recursive: true, force: true });
