@@ -1,14 +1,20 @@
 // `sphinx get`, the hot path (protocol.md §2-§5): the same bytes and the same
-// password as flows.ts would give, but ordered for wall time:
-// - no libsodium before argon2: the record id, the OPRF blinding and the
-//   unblinding use client/fastcrypto.ts (byte-identical, tested);
-// - argon2 (native, libuv thread pool) is loaded while the network works;
-// - libsodium (for opening the rules, the check digit and derive) loads on
-//   the main thread while argon2 runs on another.
+// password as the libsodium-based code would give (shared/keys.ts,
+// shared/oprf.ts; proven by the tests), ordered for wall time and without
+// loading libsodium at all (its WebAssembly compile costs ~50 ms of CPU,
+// which on two cores slowed argon2 down when it ran beside it):
+// - the record id, the OPRF blinding and unblinding, and the keyed BLAKE2b
+//   derivations use client/fastcrypto.ts (byte-identical, tested);
+// - the sealed rule is opened with @noble/ciphers' XChaCha20-Poly1305
+//   (audited; checked against libsodium's) while argon2 runs;
+// - argon2 (native, on libuv's thread pool) is loaded while the network works.
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { concat, utf8 } from '../shared/bytes.js';
 import { argon2id, preloadArgon2 } from '../shared/argon2id.js';
-import { Ctx, Op } from '../shared/constants.js';
+import { Ctx, KEY_SIZE, Op, RULE_SIZE, SEAL_NONCE_SIZE, VERSION } from '../shared/constants.js';
 import * as msg from '../shared/messages.js';
+import { derive } from '../shared/password.js';
+import { unpackRulePlaintext, type Rule } from '../shared/rules.js';
 import { BadCheckDigit, ClientError } from './errors.js';
 import { blake2b, fromHash, invertScalar, isValidPoint, randomScalar, scalarmult } from './fastcrypto.js';
 import type { FlowEnv } from './flows.js';
@@ -23,6 +29,36 @@ export function fastRecordId(masterkey: Uint8Array, user: string, host: string):
     return blake2b(utf8(`${user}|${host}`), salt, 32);
   } finally {
     salt.fill(0);
+  }
+}
+
+/** shared/keys.sealKey: H(ENC_CTX, key=masterkey). */
+export const fastSealKey = (masterkey: Uint8Array): Uint8Array => blake2b(utf8(Ctx.ENC), masterkey, KEY_SIZE);
+
+/** shared/keys.checkDigit(rwd, true): H(CHECK_CTX, key=rwd, out=1)[0] & 0x1f. */
+export const fastCheckDigit = (rwd: Uint8Array): number => blake2b(utf8(Ctx.CHECK), rwd, 1)[0]! & 0x1f;
+
+/** shared/keys.passHash: H(PASS_CTX, key=rwd). */
+export const fastPassHash = (rwd: Uint8Array): Uint8Array => blake2b(utf8(Ctx.PASS), rwd, 32);
+
+/**
+ * shared/keys.unpackRule without libsodium: VERSION | nonce24 |
+ * XChaCha20-Poly1305(plaintext, ad = the version byte). null when the blob is
+ * not one this client can open (size, a newer version, a failed tag).
+ */
+export function fastOpenRule(sealKey: Uint8Array, blob: Uint8Array): Rule | null {
+  if (blob.length !== RULE_SIZE || blob[0]! > VERSION) return null;
+  const nonce = blob.subarray(1, 1 + SEAL_NONCE_SIZE);
+  let pt: Uint8Array;
+  try {
+    pt = xchacha20poly1305(sealKey, nonce, blob.subarray(0, 1)).decrypt(blob.subarray(1 + SEAL_NONCE_SIZE));
+  } catch {
+    return null;
+  }
+  try {
+    return unpackRulePlaintext(pt);
+  } finally {
+    pt.fill(0);
   }
 }
 
@@ -88,29 +124,23 @@ export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: str
     env.mark?.('argon2');
     const rwdP = argon2id(rwd0, id);
     rwdP.catch(() => undefined);
-    // libsodium loads here, on this thread, while argon2 runs on the pool
-    const [keys, rules, password] = await Promise.all([import('../shared/keys.js'), import('../shared/rules.js'), import('../shared/password.js')]);
-    env.mark?.('sodium');
-    const sk = keys.sealKey(env.masterkey);
-    let rule: import('../shared/rules.js').Rule;
-    try {
-      rule = rules.unpackRule(sk, reply.rules);
-    } catch {
+    // while argon2 runs on the thread pool: open the rule
+    const sk = fastSealKey(env.masterkey);
+    const rule = fastOpenRule(sk, reply.rules);
+    sk.fill(0);
+    if (!rule) {
+      void rwdP.then((b) => b.fill(0), () => undefined);
       throw new ClientError('the password rules from the oracle cannot be opened (a damaged record, or not the masterkey that created it)');
-    } finally {
-      sk.fill(0);
     }
-    rwd = await rwdP;
-    env.mark?.('argon2-done');
     try {
-      if (env.validatePassword && rule.checkDigit !== keys.checkDigit(rwd, true)) throw new BadCheckDigit();
-      const ph = keys.passHash(rwd);
-      const raw = new Uint8Array(ph.length);
-      for (let i = 0; i < raw.length; i++) raw[i] = ph[i]! ^ rule.xormask[i]!;
+      rwd = await rwdP;
+      env.mark?.('argon2-done');
+      if (env.validatePassword && rule.checkDigit !== fastCheckDigit(rwd)) throw new BadCheckDigit();
+      const raw = fastPassHash(rwd);
+      for (let i = 0; i < raw.length; i++) raw[i]! ^= rule.xormask[i]!;
       try {
-        return password.derive(raw, rule.classes, rule.size, rule.symbols);
+        return derive(raw, rule.classes, rule.size, rule.symbols);
       } finally {
-        ph.fill(0);
         raw.fill(0);
       }
     } finally {

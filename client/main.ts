@@ -3,7 +3,7 @@
 // times a day), so this file imports only what every command needs; yargs
 // (help and usage errors), the crypto (flows.js: libsodium, argon2), the QR
 // encoder and zxcvbn are imported on demand; `get` has its own path (get.ts)
-// that loads libsodium only while argon2 runs. For network commands the first
+// that does not load libsodium at all. For network commands the first
 // TLS connection, the crypto import and reading stdin start at once and
 // overlap; the puzzle solver loads once the first request is sent.
 import { realpathSync } from 'node:fs';
@@ -62,8 +62,8 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
   const prompts = passwordPrompts(cmd, cfg.rwdKeys);
   const typing = prompts.length > 0 && isatty(0);
   // Start the slow things first, so that their file reads overlap the setup:
-  // the crypto import (`get` has its own path that loads libsodium only while
-  // argon2 runs, get.ts) and, when stdin is not a terminal, reading it.
+  // the crypto import (`get` has its own path, get.ts, that never loads
+  // libsodium) and, when stdin is not a terminal, reading it.
   const flowsP = cmd.cmd === 'get' ? null : import('./flows.js');
   const getP = cmd.cmd === 'get' ? import('./get.js') : null;
   flowsP?.catch(() => undefined);

@@ -2,9 +2,10 @@
 // with pwdsphinx 1.0.16 getid / get_signkey / get_sealkey / encrypt_blob /
 // decrypt_blob. BLAKE2b here is H(msg, key): the context string is the
 // message and the secret is the key.
-import { Ctx, ID_SIZE, KEY_SIZE, RWD_SIZE, SEAL_NONCE_SIZE, SEAL_OVERHEAD, VERSION } from './constants.js';
+import { Ctx, ID_SIZE, KEY_SIZE, RULE_SIZE, RWD_SIZE, SEAL_NONCE_SIZE, SEAL_OVERHEAD, VERSION } from './constants.js';
 import { utf8 } from './bytes.js';
 import { ProtocolError, UsageError } from './errors.js';
+import { packRulePlaintext, unpackRulePlaintext, type Rule } from './rules.js';
 import { seedKeypair, type Keypair } from './sign.js';
 import { sodium, wipe } from './sodium.js';
 
@@ -108,4 +109,29 @@ export function checkDigit(rwd: Uint8Array, validate: boolean): number {
 export function passHash(rwd: Uint8Array): Uint8Array {
   need(rwd, RWD_SIZE, 'rwd');
   return H(Ctx.PASS, rwd);
+}
+
+// ------------------------------------------------------------------ sealed rules (protocol.md §3)
+
+/** Seals a rule to the 79-byte blob the oracle stores. UsageError on a bad rule. */
+export function packRule(sealKey: Uint8Array, rule: Rule, nonce?: Uint8Array): Uint8Array {
+  const pt = packRulePlaintext(rule);
+  try {
+    const blob = seal(sealKey, pt, nonce);
+    if (blob.length !== RULE_SIZE) throw new Error('internal: sealed rule has the wrong size');
+    return blob;
+  } finally {
+    wipe(pt);
+  }
+}
+
+/** Opens and parses a sealed rule. ProtocolError for a wrong size, key, version or tampering. */
+export function unpackRule(sealKey: Uint8Array, blob: Uint8Array): Rule {
+  if (!(blob instanceof Uint8Array) || blob.length !== RULE_SIZE) throw new ProtocolError(`rule blob must be ${RULE_SIZE} bytes`);
+  const pt = open(sealKey, blob);
+  try {
+    return unpackRulePlaintext(pt);
+  } finally {
+    wipe(pt);
+  }
 }

@@ -1,9 +1,9 @@
 // bin2pass (protocol.md §3): turning 32 bytes into a password under a rule
 // (derive) and a chosen password into 32 bytes (encode), byte-compatible with
 // pwdsphinx 1.0.16 bin2pass.derive / pass2bin.
+import { randomInt } from 'node:crypto';
 import { DIGITS, LOWER, SYMBOLS, UPPER } from './constants.js';
 import { UsageError } from './errors.js';
-import { sodium } from './sodium.js';
 
 const CLASS_CHARS: Readonly<Record<string, string>> = { u: UPPER, l: LOWER, d: DIGITS };
 const TWO_256 = 1n << 256n;
@@ -119,7 +119,7 @@ export function encode(target: string): { raw: Uint8Array; classes: string; symb
   // Random padding digits at positions len .. limit-1 (above the target's digits).
   let scale = b ** BigInt(chars.length);
   for (let i = chars.length; i < limit; i++) {
-    v += BigInt(sodium.randombytes_uniform(alpha.length)) * scale;
+    v += BigInt(randomInt(alpha.length)) * scale; // CSPRNG, uniform (as randombytes_uniform)
     scale *= b;
   }
   // v < b^limit <= 2^256 by construction.

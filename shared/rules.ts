@@ -1,12 +1,12 @@
-// Password rules: packed into 38 bytes and sealed to 79 (protocol.md §3),
-// byte-compatible with pwdsphinx 1.0.16 pack_rule / unpack_rule.
+// Password rules: packed into 38 bytes (protocol.md §3), byte-compatible with
+// pwdsphinx 1.0.16 pack_rule / unpack_rule. Pure, and free of libsodium so
+// that `sphinx get` can parse a rule without loading it; sealing the 38 bytes
+// to the 79 the oracle stores is keys.ts's packRule / unpackRule.
 //
 // Packed integer v (48 bits, stored as 6 bytes big-endian before the xormask):
 //   bits 0..6 size | bits 7..9 u,l,d | bits 10..42 symbols (SYMBOLS order) | bits 43..47 check digit
-import { RULE_PLAIN_SIZE, RULE_SIZE, SYMBOLS, XORMASK_SIZE } from './constants.js';
+import { RULE_PLAIN_SIZE, SYMBOLS, XORMASK_SIZE } from './constants.js';
 import { ProtocolError, UsageError } from './errors.js';
-import { open, seal } from './keys.js';
-import { wipe } from './sodium.js';
 
 export interface Rule {
   /** subset of "uld", canonical order (packRule accepts any order). */
@@ -75,18 +75,6 @@ export function packRulePlaintext(rule: Rule): Uint8Array {
   return pt;
 }
 
-/** Seals a rule to the 79-byte blob the oracle stores. UsageError on a bad rule. */
-export function packRule(sealKey: Uint8Array, rule: Rule, nonce?: Uint8Array): Uint8Array {
-  const pt = packRulePlaintext(rule);
-  try {
-    const blob = seal(sealKey, pt, nonce);
-    if (blob.length !== RULE_SIZE) throw new Error('internal: sealed rule has the wrong size');
-    return blob;
-  } finally {
-    wipe(pt);
-  }
-}
-
 /** Parses the 38-byte plaintext. */
 export function unpackRulePlaintext(pt: Uint8Array): Rule {
   if (pt.length !== RULE_PLAIN_SIZE) throw new ProtocolError('rule plaintext has the wrong size');
@@ -100,15 +88,4 @@ export function unpackRulePlaintext(pt: Uint8Array): Rule {
     checkDigit: Number(v >> CHECK_SHIFT),
     xormask: pt.slice(6),
   };
-}
-
-/** Opens and parses a sealed rule. ProtocolError for a wrong size, key, version or tampering. */
-export function unpackRule(sealKey: Uint8Array, blob: Uint8Array): Rule {
-  if (!(blob instanceof Uint8Array) || blob.length !== RULE_SIZE) throw new ProtocolError(`rule blob must be ${RULE_SIZE} bytes`);
-  const pt = open(sealKey, blob);
-  try {
-    return unpackRulePlaintext(pt);
-  } finally {
-    wipe(pt);
-  }
 }

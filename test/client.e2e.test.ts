@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import selfsigned from 'selfsigned';
@@ -91,6 +92,36 @@ test('create then get; wrong master password → exit 2; unknown record → exit
   fails(bad, 2, /check digit.*mistyped/, 'wrong master password');
   fails(none, 1, /no record for user "nobody"/, 'unknown record');
   fails(again, 1, /exists already/, 'create of an existing record');
+});
+
+/** Runs sphinx with a module resolve hook that logs every module URL it imports. */
+async function loadedModules(args: string[], stdin: string): Promise<{ r: CliResult; urls: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sphinx-modlog-'));
+  const log = join(dir, 'modules.log');
+  const hook = join(dir, 'hook.mjs');
+  const register = join(dir, 'register.mjs');
+  writeFileSync(
+    hook,
+    `import { appendFileSync } from 'node:fs';\n` +
+      `export async function resolve(spec, ctx, next) { const r = await next(spec, ctx); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
+  );
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+  writeFileSync(log, '');
+  const r = await A.run(args, { stdin, env: { NODE_OPTIONS: `--import ${pathToFileURL(register).href}` } });
+  return { r, urls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+test('sphinx get loads only what it uses: not libsodium, yargs, the QR encoder or zxcvbn', async () => {
+  const lazy = /libsodium|yargs|qrcode|zxcvbn/;
+  const g = await loadedModules(['get', 'alice', SITE], MASTER);
+  ok(g.r, 'get');
+  assert.ok(g.urls.some((u) => u.includes('/sphinx.js')), `the hook saw the client start: ${g.urls.join(' ')}`);
+  assert.ok(g.urls.some((u) => /\/argon2\//.test(u)), 'the hook saw argon2 load');
+  assert.equal(g.urls.filter((u) => lazy.test(u)), [], 'get loaded a module it does not use');
+  // the hook does see these modules where a command needs them
+  const c = await loadedModules(['create', 'bob', SITE], MASTER);
+  ok(c.r, 'create');
+  assert.ok(c.urls.some((u) => /libsodium/.test(u)) && c.urls.some((u) => /zxcvbn/.test(u)), `create loads libsodium and zxcvbn: ${c.urls.join(' ')}`);
 });
 
 test('usage errors exit 100 with the usage text; help exits 0', async () => {

@@ -5,8 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { concat } from '../shared/bytes.js';
-import { OK, RULE_SIZE, SEAL_NONCE_SIZE } from '../shared/constants.js';
-import { open, sealKey } from '../shared/keys.js';
+import { randomBytes } from 'node:crypto';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { OK, RULE_SIZE, SEAL_NONCE_SIZE, SYMBOLS } from '../shared/constants.js';
+import { checkDigit, open, packRule, passHash, sealKey, unpackRule } from '../shared/keys.js';
 import { challengeWith } from '../shared/oprf.js';
 import { unpackRulePlaintext } from '../shared/rules.js';
 import { ruleFromPositionals } from '../client/args.js';
@@ -257,6 +259,48 @@ test('fast get: wrong master password → bad check digit; deleted record → no
     assert.is((e as ClientError).exitCode, Exit.ERROR);
     assert.match((e as Error).message, /no record for user "user2"/);
   }
+});
+
+test('fast get: sealKey, check digit, passHash and the rule opening equal shared/keys (libsodium) on random inputs', () => {
+  const classes = ['uld', 'u', 'l', 'd', 'ul', 'ud', 'ld', ''];
+  for (let i = 0; i < 200; i++) {
+    const mk = randomBytes(32);
+    const rwd = randomBytes(32);
+    const sk = sealKey(mk);
+    assert.is(toHex(fastGet.fastSealKey(mk)), toHex(sk));
+    assert.is(fastGet.fastCheckDigit(rwd), checkDigit(rwd, true));
+    assert.is(toHex(fastGet.fastPassHash(rwd)), toHex(passHash(rwd)));
+    const cls = classes[i % classes.length]!;
+    const rule = {
+      classes: cls,
+      symbols: cls === '' ? SYMBOLS.slice(i % 20, (i % 20) + 3) : i % 3 ? SYMBOLS : '',
+      size: i % 128,
+      checkDigit: i % 32,
+      xormask: randomBytes(32),
+    };
+    const blob = packRule(sk, rule);
+    assert.equal(fastGet.fastOpenRule(sk, blob), unpackRule(sk, blob));
+  }
+});
+
+test('fast get: a rule blob that does not open is refused (any flipped bit, wrong key, newer version, wrong size)', () => {
+  const mk = randomBytes(32);
+  const sk = sealKey(mk);
+  const blob = packRule(sk, { classes: 'uld', symbols: SYMBOLS, size: 0, checkDigit: 7, xormask: randomBytes(32) });
+  assert.ok(fastGet.fastOpenRule(sk, blob), 'the intact blob opens');
+  for (let bit = 0; bit < blob.length * 8; bit++) {
+    const bad = Uint8Array.from(blob);
+    bad[bit >> 3]! ^= 1 << (bit & 7);
+    assert.is(fastGet.fastOpenRule(sk, bad), null, `bit ${bit} flipped`);
+  }
+  assert.is(fastGet.fastOpenRule(sealKey(randomBytes(32)), blob), null, 'another masterkey');
+  // a newer version is refused, as shared/keys.open does, even with a valid tag over its version byte
+  const nonce = randomBytes(SEAL_NONCE_SIZE);
+  const v2 = concat(Uint8Array.of(2), nonce, xchacha20poly1305(sk, nonce, Uint8Array.of(2)).encrypt(open(sk, blob)));
+  assert.is(v2.length, RULE_SIZE);
+  assert.is(fastGet.fastOpenRule(sk, v2), null, 'version 2');
+  assert.is(fastGet.fastOpenRule(sk, blob.subarray(0, RULE_SIZE - 1)), null, 'short');
+  assert.is(fastGet.fastOpenRule(sk, concat(blob, new Uint8Array(1))), null, 'long');
 });
 
 test('fast get: an invalid beta is refused (identity, alpha itself, non-canonical)', () => {

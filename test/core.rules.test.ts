@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
-import { packRule, unpackRule, packRulePlaintext, type Rule } from '../shared/rules.js';
-import { sealKey, seal, checkDigit, passHash } from '../shared/keys.js';
+import { packRulePlaintext, type Rule } from '../shared/rules.js';
+import { sealKey, seal, checkDigit, passHash, packRule, unpackRule } from '../shared/keys.js';
 import { derive, encode } from '../shared/password.js';
 import { xor } from '../shared/bytes.js';
 import { ProtocolError, UsageError } from '../shared/errors.js';

@@ -19,10 +19,9 @@ import { concat, utf8, xor } from '../shared/bytes.js';
 import { Op, RATE_LIMIT_DEFAULTS } from '../shared/constants.js';
 import * as M from '../shared/messages.js';
 import { checkChallenge, decodeDifficulty, encodeDifficulty, makeChallenge, nextDifficulty } from '../shared/ratelimit.js';
-import { authKeypair, checkDigit, open, passHash, recordId, seal, sealKey, userListId } from '../shared/keys.js';
+import { authKeypair, checkDigit, open, packRule, passHash, recordId, seal, sealKey, unpackRule, userListId } from '../shared/keys.js';
 import { challengeWith, finish, respond } from '../shared/oprf.js';
 import { signDetached, verifyDetached } from '../shared/sign.js';
-import { packRule, unpackRule } from '../shared/rules.js';
 import { derive, targetAlphabet } from '../shared/password.js';
 import { encodeUsers, userNames } from '../shared/userlist.js';
 
