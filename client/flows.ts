@@ -13,7 +13,7 @@ import { challenge as oprfChallenge, finish } from '../shared/oprf.js';
 import { derive, encode } from '../shared/password.js';
 import type { Rule } from '../shared/rules.js';
 import { signDetached, type Keypair } from '../shared/sign.js';
-import { wipe } from '../shared/sodium.js';
+import { wipe } from '../shared/libsodium.js';
 import { decodeUsers, encodeUsers, userNames } from '../shared/userlist.js';
 import type { RuleSpec } from './args.js';
 import type { Conn } from './conn.js';
@@ -21,6 +21,8 @@ import { ClientError } from './errors.js';
 import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans, type WireEnv } from './wire.js';
 
 export { EARLY_CONNECT_MAX_N, rateLimited } from './wire.js';
+/** Await before calling anything here: libsodium's WebAssembly loads asynchronously (shared/libsodium.ts). */
+export { sodiumReady } from '../shared/libsodium.js';
 
 export interface FlowEnv extends WireEnv {
   masterkey: Uint8Array;

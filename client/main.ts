@@ -97,6 +97,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
       strength.catch(() => undefined);
     }
     const flows = flowsP ? await flowsP : null;
+    await flows?.sodiumReady;
     const fastGet = getP ? await getP : null;
     mark('flows');
     const env = {

@@ -7,7 +7,7 @@ import { utf8 } from './bytes.js';
 import { ProtocolError, UsageError } from './errors.js';
 import { packRulePlaintext, unpackRulePlaintext, type Rule } from './rules.js';
 import { seedKeypair, type Keypair } from './sign.js';
-import { sodium, wipe } from './sodium.js';
+import { sodium, wipe } from './libsodium.js';
 
 const H = (msg: Uint8Array | string, key: Uint8Array | null, out = 32): Uint8Array =>
   sodium.crypto_generichash(out, msg, key && key.length ? key : null);

@@ -7,7 +7,7 @@ import { constantTimeEqual } from './bytes.js';
 import { ARGON2, POINT_SIZE, SCALAR_SIZE, ID_SIZE, RWD_SIZE } from './constants.js';
 import { argon2id, preloadArgon2 as loadArgon2 } from './argon2id.js';
 import { ProtocolError } from './errors.js';
-import { sodium, wipe } from './sodium.js';
+import { sodium, wipe } from './libsodium.js';
 
 /** The ristretto255 encoding of the identity element (all zero bytes). */
 function isZero(b: Uint8Array): boolean {

@@ -1,7 +1,7 @@
 // Ed25519 (libsodium crypto_sign_*) as the SPHINX auth keys use it.
 import { PK_SIZE, SIG_SIZE } from './constants.js';
 import { UsageError } from './errors.js';
-import { sodium } from './sodium.js';
+import { sodium } from './libsodium.js';
 
 export interface Keypair {
   publicKey: Uint8Array; // 32

@@ -1,11 +1,7 @@
-// The one place libsodium is loaded. ES module top-level await: every importer
-// gets a ready instance.
-import _sodium from 'libsodium-wrappers-sumo';
+// libsodium, ready on import (ES module top-level await), for the oracle,
+// the tests and the benchmarks. The client's code imports shared/libsodium.ts
+// and awaits sodiumReady itself (its bundle is CommonJS: no top-level await).
+import { sodiumReady } from './libsodium.js';
 
-await _sodium.ready;
-export const sodium = _sodium;
-
-/** Overwrite a buffer we own that held a secret. */
-export function wipe(...bufs: Array<Uint8Array | null | undefined>): void {
-  for (const b of bufs) if (b && b.length) sodium.memzero(b);
-}
+export { sodium, sodiumReady, wipe } from './libsodium.js';
+await sodiumReady;

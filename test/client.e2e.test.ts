@@ -94,20 +94,30 @@ test('create then get; wrong master password → exit 2; unknown record → exit
   fails(again, 1, /exists already/, 'create of an existing record');
 });
 
-/** Runs sphinx with a module resolve hook that logs every module URL it imports. */
+/**
+ * Runs sphinx with hooks that log every module it loads: the CommonJS loader
+ * (require, as the bundle loads its externals) and the ES module resolver
+ * (dynamic import()).
+ */
 async function loadedModules(args: string[], stdin: string): Promise<{ r: CliResult; urls: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'sphinx-modlog-'));
   const log = join(dir, 'modules.log');
-  const hook = join(dir, 'hook.mjs');
-  const register = join(dir, 'register.mjs');
+  const esmHook = join(dir, 'esm-hook.mjs');
+  const preload = join(dir, 'preload.cjs');
   writeFileSync(
-    hook,
+    esmHook,
     `import { appendFileSync } from 'node:fs';\n` +
       `export async function resolve(spec, ctx, next) { const r = await next(spec, ctx); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
   );
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+  writeFileSync(
+    preload,
+    `const M = require('node:module');\nconst { appendFileSync } = require('node:fs');\n` +
+      `const resolve = M._resolveFilename;\n` +
+      `M._resolveFilename = function (...a) { const f = resolve.apply(this, a); appendFileSync(${JSON.stringify(log)}, f + '\\n'); return f; };\n` +
+      `M.register(${JSON.stringify(pathToFileURL(esmHook).href)});\n`,
+  );
   writeFileSync(log, '');
-  const r = await A.run(args, { stdin, env: { NODE_OPTIONS: `--import ${pathToFileURL(register).href}` } });
+  const r = await A.run(args, { stdin, env: { NODE_OPTIONS: `--require ${preload}` } });
   return { r, urls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
@@ -115,7 +125,7 @@ test('sphinx get loads only what it uses: not libsodium, yargs, the QR encoder o
   const lazy = /libsodium|yargs|qrcode|zxcvbn/;
   const g = await loadedModules(['get', 'alice', SITE], MASTER);
   ok(g.r, 'get');
-  assert.ok(g.urls.some((u) => u.includes('/sphinx.js')), `the hook saw the client start: ${g.urls.join(' ')}`);
+  assert.ok(g.urls.some((u) => u.includes('/bin/sphinx.js')), `the hook saw the client start: ${g.urls.join(' ')}`);
   assert.ok(g.urls.some((u) => /\/argon2\//.test(u)), 'the hook saw argon2 load');
   assert.equal(g.urls.filter((u) => lazy.test(u)), [], 'get loaded a module it does not use');
   // the hook does see these modules where a command needs them

@@ -4,6 +4,7 @@
 // the client sends must equal what pwdsphinx 1.0.16 sent.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import '../shared/sodium.js'; // libsodium ready before the first test (top-level await)
 import { concat } from '../shared/bytes.js';
 import { randomBytes } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import '../shared/sodium.js'; // libsodium ready before the first test (top-level await)
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
 import { encodeUsers, decodeUsers, userNames, compareCodePoints, MAX_USERLIST_PLAINTEXT } from '../shared/userlist.js';
 import { sealKey, seal, open } from '../shared/keys.js';

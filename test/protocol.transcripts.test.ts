@@ -14,6 +14,7 @@
 // The steps share state (the data directory model), so they run in order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import '../shared/sodium.js'; // libsodium ready before the first test (top-level await)
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
 import { concat, utf8, xor } from '../shared/bytes.js';
 import { Op, RATE_LIMIT_DEFAULTS } from '../shared/constants.js';
