@@ -4,13 +4,19 @@
 // libsodium on the vectors). No libsodium here, so the client's fast `get`
 // path can use it before libsodium is loaded; the binding itself is loaded on
 // first use (or early, with preloadArgon2, while the network works).
+import { createRequire } from 'node:module';
 import { ARGON2 } from './constants.js';
 
 let argon2Mod: Promise<typeof import('argon2')> | undefined;
 
-/** Starts loading the native argon2 binding (idempotent); a load failure surfaces in argon2id(). */
+/**
+ * Starts loading the native argon2 binding (idempotent); a load failure
+ * surfaces in argon2id(). The package is CommonJS: require() loads it
+ * without starting Node's ES module loader, which the client's CommonJS
+ * bundle otherwise never needs on the `get` path.
+ */
 export function preloadArgon2(): Promise<typeof import('argon2')> {
-  argon2Mod ??= import('argon2');
+  argon2Mod ??= new Promise((res) => res(createRequire(import.meta.url)('argon2') as typeof import('argon2')));
   argon2Mod.catch(() => undefined);
   return argon2Mod;
 }
