@@ -4,6 +4,9 @@
 // never data). Run with NODE_EXTRA_CA_CERTS unset: it adds ~70 ms to every
 // node start and the pinned-certificate client does not need it.
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { clientHome, CLIENT_MAIN, cleanEnv } from '../test/helpers/cli.js';
 import { startOracle } from '../test/helpers/oracle-process.js';
@@ -43,6 +46,14 @@ function timedGet(config: string, home: string): Promise<Run> {
   });
 }
 
+/** Which argon2 binary loads: node-gyp-build prefers build/Release (npm ci's AVX2 postinstall build) to the prebuilt SSE2 one. */
+function argon2Build(): string {
+  const dir = dirname(createRequire(import.meta.url).resolve('argon2/package.json'));
+  const built = existsSync(join(dir, 'build', 'Release', 'argon2.node'));
+  const avx2 = /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  return `${built ? 'build/Release (built by npm ci)' : 'prebuilds/ (SSE2)'}; the CPU ${avx2 ? 'has' : 'lacks'} AVX2`;
+}
+
 function nodeStart(): Promise<number> {
   return new Promise((res) => {
     const t0 = performance.now();
@@ -68,17 +79,18 @@ export async function main(): Promise<void> {
     const rows: Array<[string, number]> = [
       ['**whole process `sphinx get` (wall)**', median(runs.map((r) => r.wall))],
       ['`node -e 0` on this machine (for reference)', median(starts)],
-      ['startup: process start → main.ts running (node + static imports)', at('main')],
+      ['startup: process start → main.ts running (node + the CommonJS bundle dist/bin/sphinx.js)', at('main')],
       ['startup: → config, masterkey, TLS connect started, password read, get path loaded', at('flows')],
       ['record id + OPRF blinding (fastcrypto)', phase('flows', 'blinded')],
       ['connection 1 ready (prefetched TLS connect) → challenge received', phase('blinded', 'challenge')],
       ['puzzle solve (level 0, inline: n ≤ 70 is not worth a worker)', phase('challenge', 'solved')],
       ['connection 2 (resumed TLS) → GET reply', phase('solved', 'reply')],
       ['unblind', phase('reply', 'argon2')],
-      ['argon2id (libsodium loads meanwhile on the main thread)', phase('argon2', 'argon2-done')],
+      ['argon2id (the rule is opened meanwhile)', phase('argon2', 'argon2-done')],
       ['after argon2 → exit', phase('argon2-done', 'exit')],
     ];
-    console.log(`sphinx get, median of ${RUNS} runs (NODE_EXTRA_CA_CERTS unset), level-0 puzzle, oracle child on 127.0.0.1, pinned self-signed cert\n`);
+    console.log(`sphinx get, median of ${RUNS} runs (NODE_EXTRA_CA_CERTS unset), level-0 puzzle, oracle child on 127.0.0.1, pinned self-signed cert`);
+    console.log(`argon2 binding: ${argon2Build()}\n`);
     console.log('| phase | ms |\n|---|---|');
     for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} |`);
     console.log(`\nwall times (ms): ${runs.map((r) => r.wall.toFixed(0)).join(' ')}`);
