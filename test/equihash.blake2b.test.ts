@@ -1,11 +1,12 @@
-// BLAKE2b for the Equihash solver (shared/blake2b.ts) against libsodium's
-// crypto_generichash: the plain-JS hash on many lengths and output sizes, and
-// the batch hasher (WebAssembly SIMD kernel and its JS fallback) on inputs whose
-// variable word sits at every kind of position.
+// BLAKE2b for Equihash against libsodium's crypto_generichash: the plain-JS
+// hash (shared/blake2b.ts, the verifier's) on many lengths and output sizes, and
+// the solver core's WebAssembly SIMD hash on Equihash inputs whose index word
+// sits at every kind of position.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sodium } from '../shared/sodium.js';
-import { blake2b, createBatchHasher, kernelError, BATCH } from '../shared/blake2b.js';
+import { blake2b } from '../shared/blake2b.js';
+import { coreLeafHashes, hashInput } from '../shared/equihash.js';
 import { toHex } from './helpers/vectors.js';
 
 const ref = (msg: Uint8Array, outlen = 32): string => toHex(sodium.crypto_generichash(outlen, msg, null));
@@ -27,50 +28,33 @@ test('blake2b rejects bad output sizes', () => {
   assert.throws(() => blake2b(new Uint8Array(1), 65), RangeError);
 });
 
-test('the WebAssembly SIMD kernel is available on this engine', () => {
-  const h = createBatchHasher();
-  assert.is(h.kind, 'wasm-simd', `kernel unavailable: ${kernelError}`);
-});
-
-for (const prefer of [undefined, 'js'] as const) {
-  test(`batch hasher (${prefer ?? 'default'}) matches crypto_generichash`, () => {
-    const h = createBatchHasher(prefer);
-    // Equihash input sizes for seeds of 0..300 bytes are 4*(floor(L/4)+2): the
-    // index word is the last one; also words in the middle of the last block.
-    for (const len of [8, 12, 16, 72, 76, 80, 112, 124, 128, 132, 136, 252, 256, 260, 384]) {
-      const input = sodium.randombytes_buf(len);
-      const lastBlock = Math.max(0, Math.ceil(len / 128) - 1) * 128;
-      for (const off of new Set([len - 4, lastBlock, lastBlock + 4 * (((len - lastBlock) >> 3)), lastBlock + 8].filter((o) => o + 4 <= len))) {
-        h.setInput(input, off);
-        for (const [start, count] of [[0, 1], [0x7ffffffe, 5], [0xfffffff0, 3], [1000, 64]] as const) {
-          const out = h.hash(start, count);
-          assert.is(out.length, 8 * count);
-          for (let i = 0; i < count; i++) {
-            const msg = input.slice();
-            new DataView(msg.buffer).setUint32(off, (start + i) >>> 0, true);
-            const got = toHex(new Uint8Array(out.slice(8 * i, 8 * i + 8).buffer));
-            assert.is(got, ref(msg), `len ${len} word@${off} value ${start + i}`);
-          }
-        }
+// The solver core's BLAKE2b (WebAssembly SIMD, two leaves per call of its
+// compression) through coreLeafHashes: Equihash hash inputs of seeds of many
+// lengths (so the index word sits at every kind of position, with 0, 1 or 2
+// leading blocks), index words at both lanes, odd and even starts and counts.
+test('solver core BLAKE2b matches crypto_generichash on Equihash hash inputs', () => {
+  for (const len of [0, 1, 3, 4, 33, 64, 75, 107, 112, 115, 116, 119, 120, 121, 124, 128, 131, 200, 247, 248, 252, 300]) {
+    const seed = sodium.randombytes_buf(len);
+    for (const [nonce, start, count] of [[0, 0, 1], [7, 1, 5], [0xffffffff, 0x7ffffffe, 4], [123456, 0xfffffff0, 3], [1, 1000, 64]] as const) {
+      const out = coreLeafHashes(seed, nonce, start, count);
+      assert.is(out.length, 32 * count);
+      const { input, indexOffset } = hashInput(seed, nonce);
+      for (let i = 0; i < count; i++) {
+        new DataView(input.buffer).setUint32(indexOffset, (start + i) >>> 0, true);
+        assert.is(toHex(out.subarray(32 * i, 32 * i + 32)), ref(input), `seed ${len}B nonce ${nonce} index ${start + i}`);
       }
     }
-  });
+  }
+});
 
-  test(`batch hasher (${prefer ?? 'default'}) handles a full batch and rejects bad offsets`, () => {
-    const h = createBatchHasher(prefer);
-    const input = sodium.randombytes_buf(112);
-    h.setInput(input, 108);
-    const out = h.hash(5, BATCH).slice();
-    for (const i of [0, 1, 2, BATCH - 2, BATCH - 1]) {
-      const msg = input.slice();
-      new DataView(msg.buffer).setUint32(108, 5 + i, true);
-      assert.is(toHex(new Uint8Array(out.slice(8 * i, 8 * i + 8).buffer)), ref(msg));
-    }
-    assert.throws(() => h.hash(0, BATCH + 1), RangeError);
-    assert.throws(() => h.setInput(input, 110), RangeError); // not 4-aligned
-    assert.throws(() => h.setInput(input, 112), RangeError); // past the end
-    assert.throws(() => h.setInput(sodium.randombytes_buf(200), 100), RangeError); // not in the last block
-  });
-}
+test('solver core BLAKE2b on a whole level-0 nonce (8192 leaves) agrees with the plain-JS hash', () => {
+  const seed = sodium.randombytes_buf(107);
+  const out = coreLeafHashes(seed, 42, 0, 8192);
+  const { input, indexOffset } = hashInput(seed, 42);
+  for (const i of [0, 1, 2, 3, 4095, 4096, 8190, 8191]) {
+    new DataView(input.buffer).setUint32(indexOffset, i, true);
+    assert.is(toHex(out.subarray(32 * i, 32 * i + 32)), toHex(blake2b(input)), `index ${i}`);
+  }
+});
 
 test.run();
