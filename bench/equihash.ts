@@ -9,13 +9,21 @@
 // Native: a tiny C program linked against libequihash.so.0 when gcc is there,
 // else /usr/bin/python3 with the `equihash` module (python3-pyequihash).
 //
+// Cold first solve: what a short-lived `sphinx get` pays. Each of COLD_RUNS
+// fresh node processes imports the solver module (timed: ES module loading,
+// its WebAssembly compiled lazily on the first solve) and solves one puzzle
+// on a random seed (timed: everything solve() does, the WebAssembly compile,
+// instantiation and memory included); we report the medians at COLD_LEVELS.
+//
 // Run alone: node <build>/bench/equihash.js   (bench/run.ts calls main()).
+// Only the cold figure, for this build or another build's solver module:
+//   node <build>/bench/equihash.js cold [<path to shared/equihash.js>]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lastSolveStats, solve, verify } from '../shared/equihash.js';
 
 const LEVELS = [60, 65, 70, 75, 80, 85, 90];
@@ -29,6 +37,9 @@ const WARMUP_N = 40; // as client/puzzle-worker.ts
 /** Native seeds stop after the one that crosses this much time per level (at least MIN_NATIVE seeds). */
 const NATIVE_BUDGET_MS = 15_000;
 const MIN_NATIVE = 5;
+const COLD_LEVELS = [60, 70];
+const COLD_RUNS = 11; // fresh processes per level (odd: a plain median)
+const SOLVER = fileURLToPath(new URL('../shared/equihash.js', import.meta.url));
 
 interface Run { ms: number; cpu: number; nonces?: number; hashMs?: number; collideMs?: number; bytes?: number; sol: string }
 interface ChildOut { baseHwmKb: number; hwmKb: number; runs: Run[]; verifyUs?: number }
@@ -154,6 +165,55 @@ function runChild(cmd: string, args: string[]): ChildOut {
   return JSON.parse(r.stdout) as ChildOut;
 }
 
+// A fresh process (an ES module file, so Node's module loader is up, as in any
+// ES module program): import the solver module, solve once, print the times.
+const COLD_CHILD = `
+const [n, seedHex, mod] = process.argv.slice(2);
+const t0 = performance.now();
+const eq = await import(mod);
+const t1 = performance.now();
+const seed = Uint8Array.from(Buffer.from(seedHex, 'hex'));
+const sol = await eq.solve(Number(n), ${K}, seed);
+const t2 = performance.now();
+if (!eq.verify(Number(n), ${K}, seed, sol)) throw new Error('rejected');
+process.stdout.write(JSON.stringify({ importMs: t1 - t0, solveMs: t2 - t1, nonces: eq.lastSolveStats().nonces }));
+`;
+
+interface Cold { importMs: number; solveMs: number; nonces: number }
+
+/** COLD_RUNS fresh processes per level, one after another; medians and ranges. */
+function coldFigures(module: string): string[] {
+  const rows: string[] = [];
+  const fig = (xs: number[]): string => `${ms(median(xs))} (${ms(Math.min(...xs))}–${ms(Math.max(...xs))})`;
+  const dir = mkdtempSync(join(tmpdir(), 'eqh-cold-'));
+  const script = join(dir, 'cold.mjs');
+  writeFileSync(script, COLD_CHILD);
+  try {
+    for (const n of COLD_LEVELS) {
+      const runs: Cold[] = [];
+      for (let i = 0; i < COLD_RUNS; i++) {
+        const args = [script, String(n), randomBytes(SEED_LEN).toString('hex'), pathToFileURL(module).href];
+        runs.push(runChild(process.execPath, args) as unknown as Cold);
+      }
+      const one = runs.filter((r) => r.nonces === 1);
+      rows.push(
+        `| ${n} | ${fig(runs.map((r) => r.importMs))} | ${fig(runs.map((r) => r.solveMs))} | ${fig(runs.map((r) => r.importMs + r.solveMs))} | ` +
+          `${one.length ? ms(median(one.map((r) => r.solveMs))) : '–'} (${one.length}) | ${(runs.reduce((s, r) => s + r.nonces, 0) / runs.length).toFixed(2)} |`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+function printCold(rows: string[], module: string): void {
+  console.log(`\nCold first solve, ms: ${COLD_RUNS} fresh processes per level, each importing ${module === SOLVER ? 'this build\'s solver module' : module} and solving one random ${SEED_LEN}-byte seed; median (min–max).\n`);
+  console.log('| n | import | first solve | import + first solve | first solve when one nonce sufficed (runs) | nonces per solve (mean) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+}
+
 export async function main(): Promise<void> {
   const t0 = performance.now();
   const load0 = loadavg();
@@ -200,28 +260,35 @@ export async function main(): Promise<void> {
   } finally {
     if (typeof native !== 'string') native.cleanup();
   }
+  const cold = coldFigures(SOLVER);
   const load1 = loadavg();
   const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   console.log(`Equihash k=${K}, ${SEEDS} random ${SEED_LEN}-byte seeds per level (the same seeds for both), each level in fresh processes, run one after another.`);
   console.log(`Native: ${typeof native === 'string' ? `unavailable: ${native}` : native.kind}. Load average (1/5/15 min) before: ${la(load0)}, after: ${la(load1)}.`);
-  console.log('Peak RSS = VmHWM of the whole process; "solver MB" = VmHWM at the end minus VmHWM before the first timed solve (ours: after a warm-up solve at n=40, as the client\'s puzzle worker does); "solver arrays" = our typed arrays.');
+  console.log('Peak RSS = VmHWM of the whole process; "solver MB" = VmHWM at the end minus VmHWM before the first timed solve (ours: after a warm-up solve at n=40, as the client\'s puzzle worker does); "solver memory" = the size of our solver\'s WebAssembly memory.');
   console.log(`Native seeds per level: ${SEEDS}, or fewer (shown) once a level has used ${NATIVE_BUDGET_MS / 1000} s (at least ${MIN_NATIVE}).\n`);
   console.log('Solve time, ms: wall median (min–max), CPU-time median, our first solve in a fresh process (after a warm-up solve at n=40 / at n=60); ratios of medians.\n');
   console.log('| n | ours wall | ours CPU | ours 1st (warm-up 40 / 60) | native wall | native CPU | ours/native wall | ours/native CPU | our verify µs |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   console.log('\nPeak memory, MB:\n');
-  console.log('| n | ours: process peak RSS | ours: solver increment | ours: solver typed arrays | native: process peak RSS | native: solver increment |');
+  console.log('| n | ours: process peak RSS | ours: solver increment | ours: solver WebAssembly memory | native: process peak RSS | native: solver increment |');
   console.log('|---|---|---|---|---|---|');
   for (const r of mem) console.log(r);
   console.log('\nWhere our time goes (per nonce tried; a solve tries nonces until one yields a tree solution with distinct indices):\n');
   console.log('| n | nonces per solve (mean) | hashing ms per nonce | collisions ms per nonce | share of solve time: hashing / collisions / rest |');
   console.log('|---|---|---|---|---|');
   for (const p of phase) console.log(p);
+  printCold(cold, SOLVER);
   console.log(`\nAll ${SEEDS * LEVELS.length} of our solutions and ${nativeChecked} native ones passed our strict verify. Bench wall time ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
 }
 
 if (process.argv[1] === SELF) {
   if (process.argv[2] === '--child') await child(Number(process.argv[3]), Number(process.argv[4]), process.argv.slice(5));
-  else await main();
+  else if (process.argv[2] === 'cold') {
+    const module = process.argv[3] ? resolve(process.argv[3]) : SOLVER;
+    console.log(`Load average (1/5/15 min) before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+    printCold(coldFigures(module), module);
+    console.log(`\nLoad average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+  } else await main();
 }

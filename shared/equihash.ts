@@ -208,13 +208,15 @@ export function verify(n: number, k: number, seed: Uint8Array, solution: Uint8Ar
 //
 // The algorithm runs in WebAssembly: shared/equihash-core/assembly/index.ts
 // (AssemblyScript over raw linear memory, compiled ahead of time by
-// shared/equihash-core/build.mjs into equihash-core/wasm.ts). Leaf hashing
-// there is BLAKE2b with two leaves per i64x2 SIMD lane pair. This file only
-// prepares the hash input, drives the levels, and checks the result with the
-// plain-JS verify() above, which shares no code with the WebAssembly core.
-// A short-lived `sphinx get` solves one puzzle per process: compiled
-// WebAssembly runs it at full speed from the first call, where the same
-// algorithm in JS spent most of a first solve in V8's interpreter.
+// shared/equihash-core/build.mjs into equihash-core/wasm.ts), leaf hashing
+// included (its own BLAKE2b, two leaves per compression in i64x2 lanes). This
+// file prepares the hash input, calls the core once for the leaves and once
+// for the collisions of each nonce, and serialises the answer. verify() above
+// shares no code with the core. Why: a short-lived `sphinx get` solves one
+// puzzle per process, and the same algorithm in JS spent most of a first solve
+// in V8's interpreter and first JIT tiers; WebAssembly starts in V8's baseline
+// compiler, with no warm-up. There is no JS fallback: without WebAssembly
+// (node --jitless) solve() rejects.
 
 /** Options for solve. */
 export interface SolveOptions {
@@ -249,10 +251,8 @@ interface Core {
   setLeafInput(len: number, idxWord: number): void;
   init(d: number, k: number, fb: number): void;
   fill(): void;
-  collide(j: number, m: number): number;
-  finals(): number;
+  collisions(): number;
   candidate(i: number): number;
-  badTreeCount(): number;
   hashLeaves(start: number, count: number): number;
   lastFailure(): number;
 }
@@ -262,17 +262,23 @@ interface WasmModule { readonly __wasmModule?: never }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (mod: WasmModule, imports: object) => { exports: Record<string, unknown> };
-  RuntimeError: new () => Error;
 }
 const wasmApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 let coreModule: WasmModule | undefined;
-/** The compiled core (once per thread). Throws when this engine has no WebAssembly (SIMD). */
+/**
+ * The compiled core (once per thread; V8 compiles each function when first
+ * called). Throws when this engine has no WebAssembly or no WebAssembly SIMD.
+ */
 function core(): WasmModule {
   if (!coreModule) {
     const api = wasmApi();
     if (!api) throw new Error('equihash: the solver needs WebAssembly, which this Node.js lacks (run without --jitless)');
-    coreModule = new api.Module(Buffer.from(CORE_WASM_BASE64, 'base64'));
+    try {
+      coreModule = new api.Module(Buffer.from(CORE_WASM_BASE64, 'base64'));
+    } catch (e) {
+      throw new Error(`equihash: cannot compile the solver (it needs WebAssembly SIMD): ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   return coreModule;
 }
@@ -298,7 +304,7 @@ function setInput(x: Core, seed: Uint8Array, nonce: number): void {
   const { input, indexOffset } = hashInput(seed, nonce);
   const nblocks = Math.ceil(input.length / 128); // >= 1: the input has >= 8 bytes
   const lastOff = (nblocks - 1) * 128;
-  const block = new Uint8Array(x.memory.buffer, x.blockPtr(), 128);
+  const block = new Uint8Array(x.memory.buffer, x.blockPtr() >>> 0, 128);
   x.hashStart();
   for (let b = 0; b < nblocks - 1; b++) {
     block.set(input.subarray(b * 128, b * 128 + 128));
@@ -316,14 +322,13 @@ function setInput(x: Core, seed: Uint8Array, nonce: number): void {
 export function coreLeafHashes(seed: Uint8Array, nonce: number, start: number, count: number): Uint8Array {
   const x = coreInstance();
   setInput(x, seed, nonce);
-  const p = x.hashLeaves(start, count);
+  const p = x.hashLeaves(start, count) >>> 0; // addresses are u32; WebAssembly hands them over as i32
   return new Uint8Array(x.memory.buffer, p, 32 * count).slice();
 }
 
 class Workspace {
   readonly n: number;
   readonly k: number;
-  readonly leaves: number;
   private readonly x: Core;
   stats: SolveStats = { nonces: 0, candidates: 0, hashMs: 0, sortMs: 0, bytes: 0 };
 
@@ -332,7 +337,6 @@ class Workspace {
     if (d > 26) throw new RangeError(`equihash: n=${n} is beyond this solver (2^${d + 1} hashes per nonce)`);
     this.n = n;
     this.k = k;
-    this.leaves = 2 ** (d + 1);
     this.x = coreInstance();
     try {
       this.x.init(d, k, Math.min(d, FINE_BITS));
@@ -357,13 +361,11 @@ class Workspace {
       setInput(x, seed, nonce);
       x.fill();
       const t1 = performance.now();
-      let m = this.leaves;
-      for (let j = 0; j < this.k - 1; j++) m = x.collide(j, m);
-      const total = x.finals();
+      const total = x.collisions() >>> 0;
       const distinct: number[][] = [];
       const size = 2 ** this.k;
       for (let i = 0; i < total && !(firstOnly && distinct.length); i++) {
-        const p = x.candidate(i);
+        const p = x.candidate(i) >>> 0;
         if (p !== 0) distinct.push(Array.from(new Uint32Array(x.memory.buffer, p, size)));
       }
       const t2 = performance.now();

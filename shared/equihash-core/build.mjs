@@ -45,6 +45,7 @@ export async function compile() {
     reportDiagnostic: undefined,
   });
   if (error || !binary) throw new Error(`asc failed: ${error?.message ?? 'no output'}\n${errors.join('')}`);
+  if (errors.length) process.stderr.write(errors.join('')); // warnings
   return binary;
 }
 

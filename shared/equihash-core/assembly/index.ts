@@ -6,8 +6,11 @@
 // imports nothing and runs with the stub runtime.
 //
 // Why WebAssembly: `sphinx get` solves one small puzzle per process. The same
-// algorithm in JS spent most of a first solve in V8's interpreter and baseline
-// tiers; compiled WebAssembly is at full speed from its first call.
+// algorithm in JS spent most of a first solve in V8's interpreter and its
+// first JIT tiers (a cold level-0 solve took 35-60 ms against ~6 warm). V8
+// runs WebAssembly from its first call in its baseline compiler (Liftoff),
+// which has no warm-up and is within ~2x of the optimised code (TurboFan) that
+// replaces it once a function turns hot.
 //
 // Conventions: sizes and addresses are u32 (usize, wasm32). Rows are u32
 // words; `perm` and the candidate list hold byte addresses / refs. A function
@@ -21,7 +24,7 @@
 const STATE = memory.data(256, 16);
 /** Message words m0..m15. */
 const MSG = memory.data(256, 16);
-/** Result words h ^ v[w] ^ v[w+8], w = 0..7. */
+/** The two digests (64 bytes each, u32le words): lane 0's at OUT, lane 1's at OUT + 64. */
 const OUT = memory.data(128, 16);
 /** A 128-byte message block written by the caller (blockPtr()). */
 const BLOCK = memory.data(128, 16);
@@ -73,9 +76,10 @@ const IV7: u64 = 0x5be0cd19137e2179;
 @inline function msg(s: usize, i: usize): v128 { return v128.load(MSG + <usize>load<u8>(s + i)); }
 
 /**
- * One compression of both lanes: v = STATE, 12 rounds over MSG, then
- * OUT[w] = STATE[w] ^ v[w] ^ v[w+8]. A separate function on purpose: called
- * once per pair of leaves, it is small and hot.
+ * One compression of both lanes: v = STATE, 12 rounds over MSG, then word w of
+ * lane L's result, STATE[w] ^ v[w] ^ v[w+8], goes to OUT + 64 L + 8 w. A
+ * separate function on purpose: called once per pair of leaves, it is small
+ * and hot (and V8 tiers a function up between calls, never within one).
  */
 function compress2(): void {
   let v0 = v128.load(STATE, 0), v1 = v128.load(STATE, 16), v2 = v128.load(STATE, 32), v3 = v128.load(STATE, 48);
@@ -108,14 +112,21 @@ function compress2(): void {
     v3 = i64x2.add(i64x2.add(v3, v4), msg(s, 14)); v14 = rot32(v128.xor(v14, v3)); v9 = i64x2.add(v9, v14); v4 = rot24(v128.xor(v4, v9));
     v3 = i64x2.add(i64x2.add(v3, v4), msg(s, 15)); v14 = rot16(v128.xor(v14, v3)); v9 = i64x2.add(v9, v14); v4 = rot63(v128.xor(v4, v9));
   }
-  v128.store(OUT, v128.xor(v128.load(STATE, 0), v128.xor(v0, v8)), 0);
-  v128.store(OUT, v128.xor(v128.load(STATE, 16), v128.xor(v1, v9)), 16);
-  v128.store(OUT, v128.xor(v128.load(STATE, 32), v128.xor(v2, v10)), 32);
-  v128.store(OUT, v128.xor(v128.load(STATE, 48), v128.xor(v3, v11)), 48);
-  v128.store(OUT, v128.xor(v128.load(STATE, 64), v128.xor(v4, v12)), 64);
-  v128.store(OUT, v128.xor(v128.load(STATE, 80), v128.xor(v5, v13)), 80);
-  v128.store(OUT, v128.xor(v128.load(STATE, 96), v128.xor(v6, v14)), 96);
-  v128.store(OUT, v128.xor(v128.load(STATE, 112), v128.xor(v7, v15)), 112);
+  out2(0, v128.xor(v128.load(STATE, 0), v128.xor(v0, v8)));
+  out2(1, v128.xor(v128.load(STATE, 16), v128.xor(v1, v9)));
+  out2(2, v128.xor(v128.load(STATE, 32), v128.xor(v2, v10)));
+  out2(3, v128.xor(v128.load(STATE, 48), v128.xor(v3, v11)));
+  out2(4, v128.xor(v128.load(STATE, 64), v128.xor(v4, v12)));
+  out2(5, v128.xor(v128.load(STATE, 80), v128.xor(v5, v13)));
+  out2(6, v128.xor(v128.load(STATE, 96), v128.xor(v6, v14)));
+  out2(7, v128.xor(v128.load(STATE, 112), v128.xor(v7, v15)));
+}
+
+/** Word w of both lanes' results to OUT. */
+// @ts-ignore: decorator
+@inline function out2(w: usize, x: v128): void {
+  v128.store64_lane(OUT + 8 * w, x, 0);
+  v128.store64_lane(OUT + 8 * w, x, 1, 64);
 }
 
 /** Both lanes of STATE/MSG slot i = x. */
@@ -155,7 +166,7 @@ export function absorb(len: u32): void {
   loadState(len, false);
   for (let i: usize = 0; i < 16; i++) put2(MSG, i, load<u64>(BLOCK + 8 * i));
   compress2();
-  for (let i: usize = 0; i < 8; i++) store<u64>(CHAIN + 8 * i, v128.extract_lane<u64>(v128.load(OUT + 16 * i), 0));
+  memory.copy(CHAIN, OUT, 64);
 }
 
 /** Address of the variable index word in MSG, lane 0 (lane 1 is 8 bytes on). */
@@ -172,7 +183,7 @@ export function setLeafInput(len: u32, idxWord: u32): void {
   idxAddr = MSG + 16 * (idxWord >> 1) + 4 * (idxWord & 1);
 }
 
-/** Hash leaves i (lane 0) and i+1 (lane 1): u32 word w of leaf i+lane is at OUT + 16*(w>>1) + 8*lane + 4*(w&1). */
+/** Hash leaves i (lane 0) and i+1 (lane 1): their digests go to OUT and OUT + 64. */
 // @ts-ignore: decorator
 @inline function leafPair(i: u32): void {
   store<u32>(idxAddr, i, 0);
@@ -184,6 +195,13 @@ export function setLeafInput(len: u32, idxWord: u32): void {
 // Memory: a bump allocator over linear memory. Regions that must grow are
 // re-allocated at the top (the old space is not reused; growth is rare, the
 // first sizes have 1/16 slack). A fresh instance per (n, k) starts empty.
+
+/**
+ * Rows are written (and read) 16 or 32 bytes at a time, past their end: the
+ * bytes after a row belong to the next row, written later, or to this slack
+ * at the end of each region that holds rows.
+ */
+const SLACK: u64 = 32;
 
 /** Why the last call trapped: 1 = out of memory. */
 let failure: i32 = 0;
@@ -210,9 +228,6 @@ function alloc(bytes: u64): usize {
   top = <usize>end;
   return <usize>start;
 }
-
-/** Bytes of linear memory in use (the workspace). */
-export function usedBytes(): usize { return top; }
 
 // ---------------------------------------------------------------------------
 // Workspace (see shared/equihash.ts for the algorithm).
@@ -271,9 +286,9 @@ export function init(d: u32, k: u32, fb: u32): void {
   candCap = 64;
   cand = alloc(8 * <u64>candCap);
   rowsCap = slack * (k + 2) * 4;
-  rows = alloc(rowsCap);
+  rows = alloc(rowsCap + SLACK);
   tmpCap = rowsCap;
-  tmp = alloc(tmpCap);
+  tmp = alloc(tmpCap + SLACK);
 }
 
 /** Stable scatter of M rows of RW words from tmp into rows by coarse bucket (counts in ccount). */
@@ -281,7 +296,7 @@ function scatter(M: u32, RW: u32): void {
   const need = <u64>M * RW * 4;
   if (rowsCap < need) {
     rowsCap = <u64>Math.ceil(<f64>M * 1.0625) * RW * 4;
-    rows = alloc(rowsCap);
+    rows = alloc(rowsCap + SLACK);
   }
   let pos: u32 = 0;
   for (let c: u32 = 0; c < NC; c++) {
@@ -297,29 +312,32 @@ function scatter(M: u32, RW: u32): void {
     const w = load<u32>(cp);
     store<u32>(cp, w + 1);
     const dst = rows + w * rw4;
-    for (let t: usize = 0; t < rw4; t += 4) store<u32>(dst + t, load<u32>(o + t));
+    for (let t: usize = 0; t + 8 <= rw4; t += 8) store<u64>(dst + t, load<u64>(o + t));
+    if (rw4 & 4) store<u32>(dst + rw4 - 4, load<u32>(o + rw4 - 4));
   }
 }
 
 /** Hash all leaves (the input set by setLeafInput) into level 0. */
 export function fill(): void {
-  const k = K, fb = FB, sh = 32 - D, RW = k + 2;
+  const fb = FB, sh = 32 - D, rw4: usize = (K + 2) * 4, idx4: usize = (K + 1) * 4;
   memory.fill(ccount, 0, 4 * NC);
   let o = tmp;
   for (let i: u32 = 0; i < NLEAVES; i += 2) {
     leafPair(i);
-    for (let lane: usize = 0; lane < 16; lane += 8) {
-      const h = OUT + lane;
-      const key = load<u32>(h) >>> sh;
-      const cp = ccount + 4 * (key >>> fb);
+    for (let lane: u32 = 0; lane < 2; lane++) {
+      // Row: digits 0..k (digest words >>> sh), then the leaf index. All 8
+      // words are written: those past the row are overwritten by the next one.
+      const h = OUT + 64 * lane;
+      const d = i32x4.shr_u(v128.load(h), sh);
+      v128.store(o, d);
+      v128.store(o, i32x4.shr_u(v128.load(h, 16), sh), 16);
+      store<u32>(o + idx4, i + lane);
+      const cp = ccount + 4 * (<u32>i32x4.extract_lane(d, 0) >>> fb);
       store<u32>(cp, load<u32>(cp) + 1);
-      store<u32>(o, key);
-      for (let j: u32 = 1; j <= k; j++) store<u32>(o + 4 * j, load<u32>(h + 16 * (j >> 1) + 4 * (j & 1)) >>> sh);
-      store<u32>(o + 4 * (k + 1), i + <u32>(lane >> 3));
-      o += 4 * RW;
+      o += rw4;
     }
   }
-  scatter(NLEAVES, RW);
+  scatter(NLEAVES, K + 2);
 }
 
 /**
@@ -370,13 +388,14 @@ function growTree(lvl: u32, need: u64): void {
 
 function growTmp(need: u64, used: usize): void {
   tmpCap = <u64>Math.ceil(<f64>need * 1.25);
-  const t = alloc(tmpCap);
+  const t = alloc(tmpCap + SLACK);
   memory.copy(t, tmp, used);
   tmp = t;
 }
 
 /** Collide level j (M rows) into level j+1; returns its size. */
-export function collide(j: u32, M: u32): u32 {
+// @ts-ignore: decorator
+@inline function collide(j: u32, M: u32): u32 {
   const W = K + 1 - j, RW = W + 1, RW1 = W; // next level: W-1 digits + ref
   const fb = FB, lvl = j + 1, w4 = W * 4;
   memory.fill(ccount, 0, 4 * NC);
@@ -395,16 +414,18 @@ export function collide(j: u32, M: u32): u32 {
       for (let x = start; x + 1 < end; x++) {
         const oa = load<usize>(perm + 4 * x);
         const ra = load<u32>(oa + w4);
-        const a1 = load<u32>(oa, 4);
         for (let y = x + 1; y < end; y++) {
           const ob = load<usize>(perm + 4 * y);
           const t = tmp + o;
-          const key = a1 ^ load<u32>(ob, 4);
-          store<u32>(t, key);
-          const cp = ccount + 4 * (key >>> fb);
-          store<u32>(cp, load<u32>(cp) + 1);
-          for (let q: usize = 8; q < w4; q += 4) store<u32>(t + q - 4, load<u32>(oa + q) ^ load<u32>(ob + q));
+          // New row: digits 1..W-1 of the pair XORed, then its generation
+          // number p. Four (or eight) words are XORed and stored: the ones past
+          // the row are overwritten by p and by the next row.
+          const x4 = v128.xor(v128.load(oa, 4), v128.load(ob, 4));
+          v128.store(t, x4);
+          if (W > 5) v128.store(t, v128.xor(v128.load(oa, 20), v128.load(ob, 20)), 16);
           store<u32>(t + w4 - 4, p);
+          const cp = ccount + 4 * (<u32>i32x4.extract_lane(x4, 0) >>> fb);
+          store<u32>(cp, load<u32>(cp) + 1);
           store<u32>(L + 4 * p, ra);
           store<u32>(R + 4 * p, load<u32>(ob + w4));
           p++;
@@ -419,7 +440,8 @@ export function collide(j: u32, M: u32): u32 {
 }
 
 /** Final step on level k-1 (rows [digit k-1, digit k, ref]): ref pairs agreeing on both digits. Returns their count. */
-export function finals(): u32 {
+// @ts-ignore: decorator
+@inline function finals(): u32 {
   let count: u32 = 0;
   for (let c: u32 = 0; c < NC; c++) {
     if (fineSort(load<u32>(cstart + 4 * c), load<u32>(cstart + 4 * c + 4), 3) == 0) continue;
@@ -449,6 +471,16 @@ export function finals(): u32 {
   return count;
 }
 
+/**
+ * Everything after fill() for one nonce: levels 0..k-2 collide into the next,
+ * then the final step. Returns the number of candidates (see candidate()).
+ */
+export function collisions(): u32 {
+  let m = NLEAVES;
+  for (let j: u32 = 0; j + 1 < K; j++) m = collide(j, m);
+  return finals();
+}
+
 /** Write the leaf indices under ref of level j, left to right, from `out`; returns the address after them. */
 function expand(j: u32, ref: u32, out: usize): usize {
   if (j == 0) {
@@ -460,7 +492,7 @@ function expand(j: u32, ref: u32, out: usize): usize {
 }
 
 /** Digits 0..k of the leaves of one candidate (2^k rows of k+1 u32), for the self-check. */
-const CHECK = memory.data(4096, 16);
+const CHECK = memory.data(4096 + <i32>SLACK, 16);
 
 /**
  * The self-check of a candidate whose leaves are at LEAVES_OUT: re-hash every
@@ -476,25 +508,22 @@ function treeHolds(): bool {
     store<u32>(idxAddr, load<u32>(LEAVES_OUT + 4 * i), 0);
     store<u32>(idxAddr, load<u32>(LEAVES_OUT + 4 * i, 4), 8);
     compress2();
-    for (let lane: usize = 0; lane < 16; lane += 8) {
-      const row = CHECK + (i + <u32>(lane >> 3)) * rw4;
-      for (let j: u32 = 0; j <= k; j++) store<u32>(row + 4 * j, load<u32>(OUT + lane + 16 * (j >> 1) + 4 * (j & 1)) >>> sh);
+    for (let lane: u32 = 0; lane < 2; lane++) {
+      const row = CHECK + <usize>(i + lane) * rw4, h = OUT + 64 * lane; // 8 words written, in row order (as fill)
+      v128.store(row, i32x4.shr_u(v128.load(h), sh));
+      v128.store(row, i32x4.shr_u(v128.load(h, 16), sh), 16);
     }
   }
   // Level j: row g/2 = row g ^ row g+1 (in place: row g/2 never overlaps rows not yet read).
   for (let j: u32 = 1, rows = n; j <= k; j++, rows >>= 1) {
     for (let g: u32 = 0; g < rows; g += 2) {
-      const a = CHECK + g * rw4, b = a + rw4, c = CHECK + (g >> 1) * rw4;
+      const a = CHECK + <usize>g * rw4, b = a + rw4, c = CHECK + <usize>(g >> 1) * rw4;
       for (let t: usize = 0; t < rw4; t += 4) store<u32>(c + t, load<u32>(a + t) ^ load<u32>(b + t));
       if (load<u32>(c + 4 * (j - 1)) != 0) return false;
     }
   }
   return load<u32>(CHECK + 4 * k) == 0;
 }
-
-/** Candidates that failed treeHolds() (a bug if ever non-zero). */
-let badTrees: u32 = 0;
-export function badTreeCount(): u32 { return badTrees; }
 
 /**
  * Expand candidate i (of the last finals()) into its 2^k leaf indices at the
@@ -509,11 +538,7 @@ export function candidate(i: u32): usize {
     const v = load<u32>(a);
     for (let b: usize = LEAVES_OUT; b < a; b += 4) if (load<u32>(b) == v) return 0;
   }
-  if (!treeHolds()) {
-    badTrees++;
-    return 0;
-  }
-  return LEAVES_OUT;
+  return treeHolds() ? LEAVES_OUT : 0;
 }
 
 /** Test hook: hash `count` leaves from `start` (setLeafInput first) and return the address of their 32-byte digests. */
@@ -521,11 +546,8 @@ export function hashLeaves(start: u32, count: u32): usize {
   const out = alloc(32 * (<u64>count + 1));
   for (let i: u32 = 0; i < count; i += 2) {
     leafPair(start + i);
-    const o = out + 32 * i;
-    for (let w: usize = 0; w < 4; w++) {
-      store<u64>(o + 8 * w, v128.extract_lane<u64>(v128.load(OUT + 16 * w), 0));
-      store<u64>(o + 32 + 8 * w, v128.extract_lane<u64>(v128.load(OUT + 16 * w), 1));
-    }
+    memory.copy(out + 32 * i, OUT, 32);
+    memory.copy(out + 32 * i + 32, OUT + 64, 32);
   }
   return out;
 }
