@@ -285,7 +285,8 @@ function core(): WasmModule {
 
 /** A fresh core instance (its own linear memory). */
 function coreInstance(): Core {
-  return new (wasmApi()!.Instance)(core(), {}).exports as unknown as Core;
+  const mod = core(); // first: it says why when there is no WebAssembly
+  return new (wasmApi()!.Instance)(mod, {}).exports as unknown as Core;
 }
 
 /** Turns a trap of the core into an error that says why. */

@@ -8,9 +8,11 @@
 // outputs recorded from the JS solver before it was replaced (fixed seeds, start
 // nonces and parameters, including k != 4), and solutionsForNonce lists in the
 // same order. Also: the committed module bytes (equihash-core/wasm.ts) are
-// what the AssemblyScript source compiles to.
+// what the AssemblyScript source compiles to, and without WebAssembly verify()
+// works (it is plain JS) while solve() says why it cannot.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -381,6 +383,25 @@ test('switching parameters and releasing the solver memory keep the answers', as
   const st = lastSolveStats()!;
   assert.ok(st.nonces >= 1 && st.candidates >= 1, 'stats counted');
   assert.ok(st.bytes >= 4 * 2 ** 13 * 6 && st.bytes < 8 << 20, `WebAssembly memory at n=60: ${st.bytes} bytes`);
+});
+
+test('without WebAssembly (node --jitless) verify() still works and solve() rejects with a clear error', () => {
+  const [n, k, seedHex, , sol] = RECORDED.find((r) => r[0] === 60)!;
+  const module = new URL('../shared/equihash.js', import.meta.url).href;
+  const script = `
+    const eq = await import(${JSON.stringify(module)});
+    const seed = Uint8Array.from(Buffer.from('${seedHex}', 'hex')), sol = Uint8Array.from(Buffer.from('${sol}', 'hex'));
+    let err = 'resolved';
+    try { await eq.solve(${n}, ${k}, seed); } catch (e) { err = e.message; }
+    console.log(JSON.stringify({ wasm: typeof WebAssembly, ok: eq.verify(${n}, ${k}, seed, sol), bad: eq.verify(${n}, ${k}, seed, sol.map((b, i) => i === 5 ? b ^ 1 : b)), err }));
+  `;
+  const r = spawnSync(process.execPath, ['--jitless', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { wasm: string; ok: boolean; bad: boolean; err: string };
+  assert.is(out.wasm, 'undefined', 'no WebAssembly under --jitless');
+  assert.ok(out.ok, 'verify accepts the recorded solution');
+  assert.not.ok(out.bad, 'verify rejects a flipped bit');
+  assert.match(out.err, /needs WebAssembly/);
 });
 
 test.run();
