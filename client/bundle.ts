@@ -1,6 +1,7 @@
 // Build step, not part of the CLI: bundles the compiled client of this build
-// directory (<build>/client/main.js) into <build>/bin/sphinx.js, the `sphinx`
-// bin, and its puzzle worker into <build>/bin/puzzle-worker.js.
+// directory (<build>/client/main.js) into <build>/bin/sphinx-main.js with its
+// V8 code cache, the `sphinx` bin <build>/bin/sphinx.js that loads them
+// (client/launcher.ts), and the puzzle worker <build>/bin/puzzle-worker.js.
 //
 // Why: `sphinx get` runs hundreds of times a day and its start is on the
 // critical path. Node's ES module loader pays per file (resolution, reading,
@@ -14,17 +15,23 @@
 //
 // Usage: node <build>/client/bundle.js   (npm run build does it for dist/)
 import { build } from 'esbuild';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAIN_BUNDLE, writeCodeCache } from './codecache.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <build>/client
 const outdir = join(here, '..', 'bin');
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // the worker keeps its file name: client/puzzle.ts starts it as ./puzzle-worker.js next to itself
-  entryPoints: { sphinx: join(here, 'main.js'), 'puzzle-worker': join(here, 'puzzle-worker.js') },
+  entryPoints: {
+    // the bin: a small loader of sphinx-main.js through V8's code cache (client/launcher.ts)
+    sphinx: join(here, 'launcher.js'),
+    [MAIN_BUNDLE.replace(/\.js$/, '')]: join(here, 'main.js'),
+    // the worker keeps its file name: client/puzzle.ts starts it as ./puzzle-worker.js next to itself
+    'puzzle-worker': join(here, 'puzzle-worker.js'),
+  },
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -36,5 +43,12 @@ await build({
   banner: { js: "'use strict';\nconst __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   external: ['argon2', 'libsodium-wrappers-sumo', 'qrcode', '@zxcvbn-ts/*', 'yargs', 'yargs/*'],
 });
-// the project is "type": "module"; these two files are CommonJS
+// the project is "type": "module"; these files are CommonJS
 writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+// The bin runs sphinx-main.js as a vm.Script (client/codecache.ts), where a
+// dynamic import() fails at run time: packages must be imported statically
+// (require()d inside the lazy initialiser of the module that needs them).
+const main = join(outdir, MAIN_BUNDLE);
+const dynamic = /\bimport\(\s*["'`]/.exec(readFileSync(main, 'utf8'));
+if (dynamic) throw new Error(`${main} has a dynamic import() (${dynamic[0]}...): import that package statically`);
+writeCodeCache(main);

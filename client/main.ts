@@ -231,7 +231,8 @@ function isEntry(): boolean {
   }
 }
 
-if (isEntry()) {
+/** Runs `sphinx` as a command: main(), then exit with its code. The bin (client/launcher.ts) calls it. */
+export function runAsBin(): void {
   main().then(
     (code) => {
       mark('exit');
@@ -244,3 +245,6 @@ if (isEntry()) {
     },
   );
 }
+
+// `node dist/client/main.js` (the unbundled build) runs too
+if (isEntry()) runAsBin();

@@ -1,6 +1,11 @@
 // The master password strength estimate that create/change print on stderr
-// (protocol.md §7), from @zxcvbn-ts (loaded lazily: get never pays for it).
+// (protocol.md §7), from @zxcvbn-ts. client/main.ts imports this module only
+// for create/change, so get never pays for zxcvbn. (Static imports: in the
+// CommonJS bundle they become require()s inside this module's lazy
+// initialiser; a dynamic import() there would need Node's ES module loader.)
 // The estimate needs the password as a string; that copy cannot be wiped.
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
 
 const UNITS: ReadonlyArray<[string, number]> = [
   ['second', 1],
@@ -39,7 +44,6 @@ export function strengthLine(e: Estimate): string {
 
 /** Runs zxcvbn on the password bytes (UTF-8, invalid sequences replaced). */
 export async function estimate(pwd: Uint8Array): Promise<Estimate> {
-  const [{ ZxcvbnFactory }, common] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')]);
   const z = new ZxcvbnFactory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
   const r = z.check(Buffer.from(pwd.buffer, pwd.byteOffset, pwd.length).toString('utf8'));
   return {

@@ -1,0 +1,59 @@
+// The `sphinx` bin loads the client bundle through V8's code cache
+// (client/launcher.ts, client/codecache.ts): the build's cache must be one
+// this Node accepts, and a missing or damaged cache must only cost time.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cacheFile, compileCommonJs, MAIN_BUNDLE, readCache } from '../client/codecache.js';
+import { CLIENT_MAIN, cleanEnv } from './helpers/cli.js';
+
+const BIN = dirname(CLIENT_MAIN);
+const BUNDLE = join(BIN, MAIN_BUNDLE);
+
+test('the build wrote a code cache for the client bundle, and this Node accepts it', () => {
+  const cache = readCache(BUNDLE);
+  assert.ok(cache && cache.length > 1000, `no code cache at ${cacheFile(BUNDLE)}: run npm run build`);
+  const script = compileCommonJs(BUNDLE, cache);
+  assert.is(script.cachedDataRejected, false, 'V8 rejected the code cache');
+  // a cache for other source is rejected, not used (V8 checks the source)
+  const other = compileCommonJs(join(BIN, 'puzzle-worker.js'), cache);
+  assert.is(other.cachedDataRejected, true);
+});
+
+/** `sphinx init` from a copy of bin/ (init needs no package from node_modules). */
+function initFrom(bin: string): { code: number | null; stderr: string; masterkey: boolean } {
+  const home = mkdtempSync(join(tmpdir(), 'sphinx-launcher-'));
+  const datadir = join(home, 'data');
+  const cfg = join(home, 'client.cfg');
+  writeFileSync(cfg, `[client]\ndatadir = ${datadir}\n`);
+  const r = spawnSync(process.execPath, [join(bin, 'sphinx.js'), '--config', cfg, 'init'], { cwd: home, env: cleanEnv({ HOME: home }), encoding: 'utf8' });
+  const masterkey = existsSync(join(datadir, 'masterkey')) && statSync(join(datadir, 'masterkey')).size === 32;
+  rmSync(home, { recursive: true, force: true });
+  return { code: r.status, stderr: r.stderr, masterkey };
+}
+
+test('a damaged or missing code cache only costs time: the bin still runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sphinx-bin-'));
+  try {
+    cpSync(BIN, dir, { recursive: true });
+    const ok = initFrom(dir);
+    assert.is(ok.code, 0, ok.stderr);
+    assert.ok(ok.masterkey);
+    writeFileSync(cacheFile(join(dir, MAIN_BUNDLE)), Buffer.alloc(4096, 0xa5));
+    const damaged = initFrom(dir);
+    assert.is(damaged.code, 0, damaged.stderr);
+    assert.ok(damaged.masterkey);
+    assert.is(damaged.stderr.includes('Error'), false, damaged.stderr);
+    rmSync(cacheFile(join(dir, MAIN_BUNDLE)));
+    const missing = initFrom(dir);
+    assert.is(missing.code, 0, missing.stderr);
+    assert.ok(missing.masterkey);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
