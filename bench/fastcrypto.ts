@@ -115,6 +115,8 @@ export async function main(): Promise<void> {
   console.log(`| OPRF blinding: blake2b-512, fromHash, randomScalar, scalarmult | ${fmt(both.map((x) => x.blind))} |`);
   console.log(`| OPRF unblinding after it: isValidPoint, invertScalar, scalarmult, blake2b | ${fmt(both.map((x) => x.unblind))} |`);
   console.log(`| OPRF unblinding with no blinding before it (the record id only) | ${fmt(alone)} |`);
+  console.log(`\nblinding, each process (ms): ${both.map((x) => x.blind.toFixed(1)).join(' ')}`);
+  console.log(`unblinding after it (ms): ${both.map((x) => x.unblind.toFixed(1)).join(' ')}`);
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3]!);
