@@ -13,7 +13,9 @@
 // fresh node processes imports the solver module (timed: ES module loading,
 // its WebAssembly compiled lazily on the first solve) and solves one puzzle
 // on a random seed (timed: everything solve() does, the WebAssembly compile,
-// instantiation and memory included); we report the medians at COLD_LEVELS.
+// instantiation and memory included); we report the medians at COLD_LEVELS,
+// with V8's default flags and with each extra set in COLD_NODE_FLAGS (runs of
+// the two interleaved, so they share the machine's load).
 //
 // Run alone: node <build>/bench/equihash.js   (bench/run.ts calls main()).
 // Only the cold figure, for this build or another build's solver module:
@@ -38,7 +40,15 @@ const WARMUP_N = 40; // as client/puzzle-worker.ts
 const NATIVE_BUDGET_MS = 15_000;
 const MIN_NATIVE = 5;
 const COLD_LEVELS = [60, 70];
-const COLD_RUNS = 11; // fresh processes per level (odd: a plain median)
+const COLD_RUNS = 11; // fresh processes per level and node flags (odd: a plain median)
+/**
+ * Node flags of the cold runs: V8's defaults, and one background thread for
+ * V8's WebAssembly compiler. By default V8 compiles the core's functions that
+ * turn hot with its optimising compiler on up to 4 threads, which on a 2-core
+ * machine take CPU from the solving thread during a first solve (whose own
+ * calls mostly finish in baseline code before the optimised code is ready).
+ */
+const COLD_NODE_FLAGS: string[][] = [[], ['--wasm-num-compilation-tasks=1']];
 const SOLVER = fileURLToPath(new URL('../shared/equihash.js', import.meta.url));
 
 interface Run { ms: number; cpu: number; nonces?: number; hashMs?: number; collideMs?: number; bytes?: number; sol: string }
@@ -190,16 +200,21 @@ function coldFigures(module: string): string[] {
   writeFileSync(script, COLD_CHILD);
   try {
     for (const n of COLD_LEVELS) {
-      const runs: Cold[] = [];
+      const runs: Cold[][] = COLD_NODE_FLAGS.map(() => []);
       for (let i = 0; i < COLD_RUNS; i++) {
-        const args = [script, String(n), randomBytes(SEED_LEN).toString('hex'), pathToFileURL(module).href];
-        runs.push(runChild(process.execPath, args) as unknown as Cold);
+        const seed = randomBytes(SEED_LEN).toString('hex');
+        for (const [v, flags] of COLD_NODE_FLAGS.entries()) {
+          const args = [...flags, script, String(n), seed, pathToFileURL(module).href];
+          runs[v]!.push(runChild(process.execPath, args) as unknown as Cold);
+        }
       }
-      const one = runs.filter((r) => r.nonces === 1);
-      rows.push(
-        `| ${n} | ${fig(runs.map((r) => r.importMs))} | ${fig(runs.map((r) => r.solveMs))} | ${fig(runs.map((r) => r.importMs + r.solveMs))} | ` +
-          `${one.length ? ms(median(one.map((r) => r.solveMs))) : '–'} (${one.length}) | ${(runs.reduce((s, r) => s + r.nonces, 0) / runs.length).toFixed(2)} |`,
-      );
+      for (const [v, flags] of COLD_NODE_FLAGS.entries()) {
+        const rs = runs[v]!, one = rs.filter((r) => r.nonces === 1);
+        rows.push(
+          `| ${n} | ${flags.join(' ') || '(defaults)'} | ${fig(rs.map((r) => r.importMs))} | ${fig(rs.map((r) => r.solveMs))} | ${fig(rs.map((r) => r.importMs + r.solveMs))} | ` +
+            `${one.length ? ms(median(one.map((r) => r.solveMs))) : '–'} (${one.length}) | ${(rs.reduce((s, r) => s + r.nonces, 0) / rs.length).toFixed(2)} |`,
+        );
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -208,9 +223,9 @@ function coldFigures(module: string): string[] {
 }
 
 function printCold(rows: string[], module: string): void {
-  console.log(`\nCold first solve, ms: ${COLD_RUNS} fresh processes per level, each importing ${module === SOLVER ? 'this build\'s solver module' : module} and solving one random ${SEED_LEN}-byte seed; median (min–max).\n`);
-  console.log('| n | import | first solve | import + first solve | first solve when one nonce sufficed (runs) | nonces per solve (mean) |');
-  console.log('|---|---|---|---|---|---|');
+  console.log(`\nCold first solve, ms: ${COLD_RUNS} fresh processes per level and node flags (the same seeds), each importing ${module === SOLVER ? 'this build\'s solver module' : module} and solving one random ${SEED_LEN}-byte seed; median (min–max).\n`);
+  console.log('| n | node flags | import | first solve | import + first solve | first solve when one nonce sufficed (runs) | nonces per solve (mean) |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
 
