@@ -10,9 +10,10 @@ export type Solve = (n: number, k: number, seed: Uint8Array) => Promise<Uint8Arr
 
 /**
  * Puzzles up to this n (levels 0-2) are solved on the main thread. They take
- * tens of milliseconds, less than a worker thread costs to start and warm up
- * (measured with bench/client.ts: `sphinx get` was ~30-80 ms slower with a
- * worker, on 2 cores), the main thread has nothing else to do meanwhile, and
+ * ~5-15 ms in a fresh process (the WebAssembly solver, BENCHMARKS.md), less
+ * than a worker thread costs to start (measured with bench/client.ts when they
+ * took 30-50 ms: `sphinx get` was still ~30-80 ms slower with a worker, on 2
+ * cores), the main thread has nothing else to do meanwhile, and
  * no progress is shown for them anyway. Larger puzzles (seconds to hours) go
  * to a worker thread, so the event loop stays free for progress and timeouts.
  */
