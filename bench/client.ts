@@ -3,7 +3,7 @@
 // RUNS runs, with the client's own phase marks (SPHINX_TIMING=1: times only,
 // never data). Run with NODE_EXTRA_CA_CERTS unset: it adds ~70 ms to every
 // node start and the pinned-certificate client does not need it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -54,6 +54,26 @@ function argon2Build(): string {
   return `${built ? 'build/Release (built by npm ci)' : 'prebuilds/ (SSE2)'}; the CPU ${avx2 ? 'has' : 'lacks'} AVX2`;
 }
 
+/**
+ * Calibration: the reference's Argon2id, libsodium's native crypto_pwhash
+ * (INTERACTIVE, as pwdsphinx calls it), timed in a fresh python3 process via
+ * ctypes, in this same run: the machine's speed drifts by 20-30 % over a day.
+ * NaN when python3 or libsodium.so.23 (Debian libsodium23) is missing.
+ */
+function nativeArgon2Ms(): number {
+  const py = [
+    'import ctypes, time',
+    "s = ctypes.CDLL('libsodium.so.23'); s.sodium_init()",
+    "o = ctypes.create_string_buffer(32); pw = b'\\x01' * 32; salt = b'\\x02' * 16",
+    't = time.perf_counter()',
+    'r = s.crypto_pwhash(o, ctypes.c_ulonglong(32), pw, ctypes.c_ulonglong(32), salt, ctypes.c_ulonglong(2), ctypes.c_size_t(67108864), 2)',
+    'print(-1 if r else (time.perf_counter() - t) * 1000)',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  const ms = Number(r.stdout.trim());
+  return r.status === 0 && ms > 0 ? ms : NaN;
+}
+
 function nodeStart(): Promise<number> {
   return new Promise((res) => {
     const t0 = performance.now();
@@ -74,11 +94,14 @@ export async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) runs.push(await timedGet(c.config, c.home));
     const starts: number[] = [];
     for (let i = 0; i < 5; i++) starts.push(await nodeStart());
+    const natives: number[] = [];
+    for (let i = 0; i < 5; i++) natives.push(nativeArgon2Ms());
     const phase = (from: string, to: string): number => median(runs.map((r) => (r.marks[to] ?? NaN) - (r.marks[from] ?? NaN)));
     const at = (m: string): number => median(runs.map((r) => r.marks[m] ?? NaN));
     const rows: Array<[string, number]> = [
       ['**whole process `sphinx get` (wall)**', median(runs.map((r) => r.wall))],
       ['`node -e 0` on this machine (for reference)', median(starts)],
+      ['native libsodium crypto_pwhash, fresh python3 process (the reference\'s argon2id; calibration)', median(natives)],
       ['startup: process start → main.ts running (node + the CommonJS bundle dist/bin/sphinx.js)', at('main')],
       ['startup: → config, masterkey, TLS connect started, password read, get path loaded', at('flows')],
       ['record id + OPRF blinding (fastcrypto)', phase('flows', 'blinded')],
