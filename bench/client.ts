@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { clientHome, CLIENT_MAIN, cleanEnv } from '../test/helpers/cli.js';
+import { clientHome, CLIENT_BIN, cleanEnv } from '../test/helpers/cli.js';
 import { startOracle } from '../test/helpers/oracle-process.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
@@ -26,7 +26,7 @@ interface Run {
 function timedGet(config: string, home: string): Promise<Run> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [CLIENT_MAIN, '--config', config, 'get', 'alice', 'bench.example'], {
+    const p = spawn(CLIENT_BIN, ['--config', config, 'get', 'alice', 'bench.example'], {
       cwd: home,
       env: cleanEnv({ HOME: home, SPHINX_TIMING: '1' }),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -102,7 +102,7 @@ export async function main(): Promise<void> {
       ['**whole process `sphinx get` (wall)**', median(runs.map((r) => r.wall))],
       ['`node -e 0` on this machine (for reference)', median(starts)],
       ['native libsodium crypto_pwhash, fresh python3 process (the reference\'s argon2id; calibration)', median(natives)],
-      ['startup: process start → main.ts running (node + the CommonJS bundle dist/bin/sphinx.js)', at('main')],
+      ['startup: process start → main.ts running (sh, node, the CommonJS bundle)', at('main')],
       ['startup: → config, masterkey, TLS connect started, password read, get path loaded', at('flows')],
       ['record id + OPRF blinding (fastcrypto)', phase('flows', 'blinded')],
       ['connection 1 ready (prefetched TLS connect) → challenge received', phase('blinded', 'challenge')],

@@ -2,15 +2,15 @@
 // (client/launcher.ts, client/codecache.ts): the build's cache must be one
 // this Node accepts, and a missing or damaged cache must only cost time.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cacheFile, compileCommonJs, MAIN_BUNDLE, readCache } from '../client/codecache.js';
-import { CLIENT_MAIN, cleanEnv } from './helpers/cli.js';
+import { CLIENT_BIN, cleanEnv } from './helpers/cli.js';
 
-const BIN = dirname(CLIENT_MAIN);
+const BIN = dirname(CLIENT_BIN);
 const BUNDLE = join(BIN, MAIN_BUNDLE);
 
 test('the build wrote a code cache for the client bundle, and this Node accepts it', () => {
@@ -51,6 +51,30 @@ test('a damaged or missing code cache only costs time: the bin still runs', () =
     const missing = initFrom(dir);
     assert.is(missing.code, 0, missing.stderr);
     assert.ok(missing.masterkey);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bin/sphinx runs node on sphinx.js next to its real path, with the huge-pages tunable added to GLIBC_TUNABLES and the arguments unchanged', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sphinx-wrapper-'));
+  try {
+    // a `node` that reports what it was given
+    const fake = join(dir, 'fake');
+    mkdirSync(fake);
+    writeFileSync(join(fake, 'node'), '#!/bin/sh\nprintf "%s\\n" "GLIBC_TUNABLES=$GLIBC_TUNABLES" "$@"\n', { mode: 0o755 });
+    // reached through a symlink, as npm link installs it
+    const link = join(dir, 'sphinx');
+    symlinkSync(CLIENT_BIN, link);
+    const args = ['get', 'a user', "it's", '--', '-x', '$HOME', ''];
+    const run = (tunables?: string): string[] => {
+      const env = cleanEnv({ PATH: `${fake}:/usr/bin:/bin`, GLIBC_TUNABLES: tunables });
+      const r = spawnSync(link, args, { env, encoding: 'utf8' });
+      assert.is(r.status, 0, r.stderr);
+      return r.stdout.split('\n').slice(0, -1);
+    };
+    assert.equal(run(), ['GLIBC_TUNABLES=glibc.malloc.hugetlb=1', join(BIN, 'sphinx.js'), ...args]);
+    assert.equal(run('glibc.malloc.check=0'), ['GLIBC_TUNABLES=glibc.malloc.check=0:glibc.malloc.hugetlb=1', join(BIN, 'sphinx.js'), ...args]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

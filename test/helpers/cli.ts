@@ -1,4 +1,4 @@
-// Runs the BUILT `sphinx` client (bin/sphinx.js next to this build's test
+// Runs the BUILT `sphinx` command (bin/sphinx next to this build's test
 // dir) as a child process, with a temp HOME and cwd so that no real config is
 // read, and collects stdout/stderr/exit code. An optional extra pipe on fd 3
 // captures the reference's UI protocol ("<n> <k>\n" then the solve seconds).
@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The `sphinx` bin of this build: the bundle made by client/bundle.ts (what users run). */
-export const CLIENT_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/sphinx.js');
+/** The `sphinx` command of this build (made by client/bundle.ts; what users run): a shell script that runs node on bin/sphinx.js. */
+export const CLIENT_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/sphinx');
 
 export interface CliResult {
   code: number | null;
@@ -36,6 +36,8 @@ export interface CliOptions {
 /** Environment for client children: no NODE_EXTRA_CA_CERTS (it adds ~70 ms to node start and is not needed for pinned certs). */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // bin/sphinx runs `node` from PATH: this node
+  env['PATH'] = `${dirname(process.execPath)}:${env['PATH'] ?? ''}`;
   delete env['NODE_EXTRA_CA_CERTS'];
   delete env['SPHINX_TIMING'];
   delete env['FORCE_COLOR']; // uvu sets it; the client honours it (qr colours)
@@ -50,7 +52,7 @@ export function runSphinx(args: string[], opts: CliOptions = {}): Promise<CliRes
   const cwd = opts.cwd ?? home;
   const t0 = performance.now();
   return new Promise((res, rej) => {
-    const proc = spawn(process.execPath, [CLIENT_MAIN, ...args], {
+    const proc = spawn(CLIENT_BIN, args, {
       cwd,
       env: cleanEnv({ HOME: home, ...opts.env }),
       stdio: ['pipe', 'pipe', 'pipe', ...(opts.fd3 ? (['pipe'] as const) : [])],

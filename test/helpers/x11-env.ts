@@ -3,7 +3,7 @@
 // clicks that wait until exec-on-click is listening, and process helpers.
 // Every tool is a real Debian program; a missing one fails the test loudly.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +47,10 @@ export function contribDir(): string {
   return join(projectRoot(), 'contrib');
 }
 
-/** The compiled client entry point that belongs to this build directory. */
+/** The `sphinx` command that belongs to this build directory (bin/sphinx, made by client/bundle.ts). */
 export function clientMain(): string {
   // this file is <build>/test/helpers/x11-env.js
-  const p = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sphinx.js');
+  const p = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sphinx');
   if (!existsSync(p)) throw new Error(`the client is not built: ${p} is missing (npm run build)`);
   return p;
 }
@@ -325,14 +325,17 @@ export async function clickWhenListening(x: XServer, root: Bg, timeoutMs = 30_00
   }
 }
 
-/** A directory on PATH with `sphinx` = the real client of this build (node <build>/bin/sphinx.js). */
+/**
+ * A directory for PATH with `sphinx` = a symlink to the real command of this
+ * build (as `npm link` makes one) and `node` = this node, which it runs.
+ */
 export function sphinxBin(dir: string): { bin: string; sphinx: string } {
   const bin = join(dir, 'bin');
   rmSync(bin, { recursive: true, force: true });
-  const main = clientMain();
-  const sphinx = join(bin, 'sphinx');
   mkdirSync(bin, { recursive: true, mode: 0o700 });
-  writeFileSync(sphinx, `#!/bin/sh\nexec ${shq(process.execPath)} ${shq(main)} "$@"\n`, { mode: 0o755 });
+  const sphinx = join(bin, 'sphinx');
+  symlinkSync(clientMain(), sphinx);
+  symlinkSync(process.execPath, join(bin, 'node'));
   return { bin, sphinx };
 }
 
