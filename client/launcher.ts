@@ -12,5 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { compileCommonJs, evaluateCommonJs, MAIN_BUNDLE, readCache } from './codecache.js';
 
 const file = join(dirname(fileURLToPath(import.meta.url)), MAIN_BUNDLE);
-const main = evaluateCommonJs(compileCommonJs(file, readCache(file)), file) as { runAsBin: () => void };
+let main: { runAsBin: () => void };
+try {
+  main = evaluateCommonJs(compileCommonJs(file, readCache(file)), file) as typeof main;
+} catch (e) {
+  // a broken install (the bundle missing or unreadable), not a user error
+  process.stderr.write(`error: cannot load ${file} (${(e as Error).message.split('\n')[0]}): rebuild with npm run build\n`);
+  process.exit(3);
+}
 main.runAsBin();

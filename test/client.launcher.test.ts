@@ -51,6 +51,11 @@ test('a damaged or missing code cache only costs time: the bin still runs', () =
     const missing = initFrom(dir);
     assert.is(missing.code, 0, missing.stderr);
     assert.ok(missing.masterkey);
+    // without the bundle itself: one line that says what to do, exit 3, no stack trace
+    rmSync(join(dir, MAIN_BUNDLE));
+    const broken = initFrom(dir);
+    assert.is(broken.code, 3);
+    assert.match(broken.stderr, /^error: cannot load .*sphinx-main\.js .*npm run build\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
