@@ -45,12 +45,11 @@ export function evaluateCommonJs(script: Script, file: string): Record<string, u
  * Build step: compiles and evaluates `file` (its top level only: requires and
  * definitions), then writes what V8 compiled to its cache file.
  */
-export function writeCodeCache(file: string): number {
+export function writeCodeCache(file: string): void {
   const script = compileCommonJs(file);
   evaluateCommonJs(script, file);
   const data = script.createCachedData();
   const tmp = `${cacheFile(file)}.tmp`;
   writeFileSync(tmp, data);
   renameSync(tmp, cacheFile(file));
-  return data.length;
 }

@@ -325,7 +325,7 @@ export async function del(env: FlowEnv, pwd: Uint8Array, user: string, host: str
 }
 
 /** READ once: the names, or null when the oracle refuses (no list for this host, or a refused puzzle). */
-async function readList(env: FlowEnv, host: string, uid: Uint8Array): Promise<string[] | null> {
+async function readList(env: FlowEnv, uid: Uint8Array): Promise<string[] | null> {
   const c = await rateLimited(env, msg.buildRequest(Op.READ, uid));
   try {
     try {
@@ -355,5 +355,5 @@ async function readList(env: FlowEnv, host: string, uid: Uint8Array): Promise<st
  * refuses: the reference reports "no users found" then).
  */
 export async function list(env: FlowEnv, host: string): Promise<string[]> {
-  return (await readList(env, host, userListId(env.masterkey, host))) ?? [];
+  return (await readList(env, userListId(env.masterkey, host))) ?? [];
 }
