@@ -104,7 +104,7 @@ export async function main(): Promise<void> {
       ['native libsodium crypto_pwhash, fresh python3 process (the reference\'s argon2id; calibration)', median(natives)],
       ['startup: process start → main.ts running (sh, node, the CommonJS bundle)', at('main')],
       ['startup: → config, masterkey, TLS connect started, password read, get path loaded', at('flows')],
-      ['record id + OPRF blinding (fastcrypto)', phase('flows', 'blinded')],
+      ['record id + OPRF blinding (client/crypto.ts, noble)', phase('flows', 'blinded')],
       ['connection 1 ready (prefetched TLS connect) → challenge received', phase('blinded', 'challenge')],
       ['puzzle solve (level 0, inline: n ≤ 70 is not worth a worker)', phase('challenge', 'solved')],
       ['connection 2 (resumed TLS) → GET reply', phase('solved', 'reply')],

@@ -1,9 +1,9 @@
 // OPRF timings: challenge, respond (the oracle's work per GET), finish
 // (unblind + argon2id), and argon2id alone against libsodium's crypto_pwhash.
 import { pathToFileURL } from 'node:url';
-import { challenge, respond, finish, stretch } from '../shared/oprf.js';
-import { sodium } from '../shared/sodium.js';
 import { ARGON2 } from '../shared/constants.js';
+import { challenge, finish, stretch } from '../client/crypto.js';
+import { respond, sodium } from '../oracle/crypto.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

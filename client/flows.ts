@@ -4,37 +4,37 @@
 // Byte-compatible with the pwdsphinx 1.0.16 client (test/vectors/transcripts.json),
 // except where protocol.md §8 says otherwise (CREATE reads the oracle's "ok").
 import { randomBytes } from 'node:crypto';
-import { xor } from '../shared/bytes.js';
+import { wipe, xor } from '../shared/bytes.js';
 import { NONCE_SIZE, Op, POINT_SIZE, SEAL_NONCE_SIZE, XORMASK_SIZE } from '../shared/constants.js';
 import { UsageError } from '../shared/errors.js';
-import { authKeypair, checkDigit, open, packRule, passHash, recordId, seal, sealKey, userListId } from '../shared/keys.js';
 import * as msg from '../shared/messages.js';
-import { challenge as oprfChallenge, finish } from '../shared/oprf.js';
-import { derive, encode } from '../shared/password.js';
+import { encode } from '../shared/password.js';
 import type { Rule } from '../shared/rules.js';
-import { signDetached, type Keypair } from '../shared/sign.js';
-import { wipe } from '../shared/libsodium.js';
 import { decodeUsers, encodeUsers, userNames } from '../shared/userlist.js';
 import type { RuleSpec } from './args.js';
 import type { Conn } from './conn.js';
+import {
+  authKeypair,
+  challenge as oprfChallenge,
+  checkDigit,
+  finish,
+  open,
+  packRule,
+  passHash,
+  recordId,
+  seal,
+  sealKey,
+  signDetached,
+  sitePassword,
+  userListId,
+  type Keypair,
+} from './crypto.js';
+import type { FlowEnv } from './flow-env.js';
 import { ClientError } from './errors.js';
-import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans, type WireEnv } from './wire.js';
+import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans } from './wire.js';
 
 export { EARLY_CONNECT_MAX_N, rateLimited } from './wire.js';
-/** Await before calling anything here: libsodium's WebAssembly loads asynchronously (shared/libsodium.ts). */
-export { sodiumReady } from '../shared/libsodium.js';
-
-export interface FlowEnv extends WireEnv {
-  masterkey: Uint8Array;
-  rwdKeys: boolean;
-  validatePassword: boolean;
-  /** OPRF blinding; tests inject recorded scalars */
-  blind?: (pwd: Uint8Array) => { r: Uint8Array; alpha: Uint8Array };
-  /** randomness for xormasks and seal nonces (default: the system's); tests inject recorded values */
-  random?: (n: number) => Uint8Array;
-  /** warnings for stderr (never secrets) */
-  warn?: (line: string) => void;
-}
+export type { FlowEnv } from './flow-env.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -105,16 +105,6 @@ function sendKeyAndRule(env: FlowEnv, c: Conn, id: Uint8Array, rwd: Uint8Array, 
     c.write(msg.createStep2(kp.publicKey, packRule(sk, rule, env.random?.(SEAL_NONCE_SIZE)), signer(kp)));
   } finally {
     wipe(kp.privateKey, sk);
-  }
-}
-
-function passwordOf(rwd: Uint8Array, rule: Rule): string {
-  const ph = passHash(rwd);
-  const raw = xor(ph, rule.xormask);
-  try {
-    return derive(raw, rule.classes, rule.size, rule.symbols);
-  } finally {
-    wipe(ph, raw);
   }
 }
 
@@ -199,7 +189,7 @@ export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: 
       `cannot create: the oracle refused to update the user list of ${q(host)} (it was made with another masterkey or rwd_keys setting?); nothing was stored`,
     );
     await refusedMeans(`cannot create: the oracle failed to store the record for ${q(user)} at ${q(host)}; try again`, () => readOk(c, 'the new record'));
-    const pw = passwordOf(rwd, rule);
+    const pw = sitePassword(rwd, rule);
     if (target && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
     return pw;
   } finally {
@@ -208,7 +198,7 @@ export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: 
   }
 }
 
-/** GET: one implementation, the fast path in get.ts (no libsodium before argon2). */
+/** GET: get.ts orders its steps for wall time. */
 export { get } from './get.js';
 
 /** CHANGE: a new key and rule, pending until COMMIT. Returns the new password. */
@@ -247,7 +237,7 @@ export async function change(
     } finally {
       c.close();
     }
-    const pw = passwordOf(rwd, rule);
+    const pw = sitePassword(rwd, rule);
     if (target && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
     return pw;
   } finally {

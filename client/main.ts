@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `sphinx` command. Startup cost matters (`sphinx get` runs hundreds of
 // times a day), so this file imports only what every command needs; yargs
-// (help and usage errors), the crypto (flows.js: libsodium, argon2), the QR
-// encoder and zxcvbn are imported on demand; `get` has its own path (get.ts)
-// that does not load libsodium at all. For network commands the first
+// (help and usage errors), the operations (flows.js, get.js, with the
+// crypto: noble and argon2), the QR encoder and zxcvbn are imported on
+// demand; `get` imports only get.js. For network commands the first
 // TLS connection, the crypto import and reading stdin start at once and
 // overlap; the puzzle solver loads once the first request is sent.
 import { realpathSync } from 'node:fs';
@@ -62,8 +62,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
   const prompts = passwordPrompts(cmd, cfg.rwdKeys);
   const typing = prompts.length > 0 && isatty(0);
   // Start the slow things first, so that their file reads overlap the setup:
-  // the crypto import (`get` has its own path, get.ts, that never loads
-  // libsodium) and, when stdin is not a terminal, reading it.
+  // the operations' import and, when stdin is not a terminal, reading it.
   const flowsP = cmd.cmd === 'get' ? null : import('./flows.js');
   const getP = cmd.cmd === 'get' ? import('./get.js') : null;
   flowsP?.catch(() => undefined);
@@ -97,7 +96,6 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
       strength.catch(() => undefined);
     }
     const flows = flowsP ? await flowsP : null;
-    await flows?.sodiumReady;
     const fastGet = getP ? await getP : null;
     mark('flows');
     const env = {
@@ -231,7 +229,7 @@ function isEntry(): boolean {
   }
 }
 
-/** Runs `sphinx` as a command: main(), then exit with its code. The bin (client/launcher.ts) calls it. */
+/** Runs `sphinx` as a command: main(), then exit with its code. The bin (build/launcher.ts) calls it. */
 export function runAsBin(): void {
   main().then(
     (code) => {

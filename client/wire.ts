@@ -1,7 +1,6 @@
 // The wire-level building blocks every operation shares: reading replies
 // (the oracle's fail packet, truncation, silence) and the two-connection
-// rate-limit puzzle exchange (protocol.md §4). No libsodium here: the fast
-// `get` path (get.ts) uses these without loading it.
+// rate-limit puzzle exchange (protocol.md §4).
 import { concat } from '../shared/bytes.js';
 import { CHALLENGE_SIZE, DIFFICULTIES, OK } from '../shared/constants.js';
 import { ProtocolError } from '../shared/errors.js';

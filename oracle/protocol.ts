@@ -8,7 +8,7 @@
 // packet (ProtocolError → FAIL); an unknown op code just closes (reference
 // behaviour); a peer that goes away gets nothing.
 import { randomBytes } from 'node:crypto';
-import { toHex } from '../shared/bytes.js';
+import { toHex, wipe } from '../shared/bytes.js';
 import {
   CHALLENGE_SIZE,
   DIFFICULTIES,
@@ -44,7 +44,7 @@ import {
   requestSize,
   type Request,
 } from '../shared/messages.js';
-import { respond } from '../shared/oprf.js';
+import { respond, verifyDetached } from './crypto.js';
 import {
   ReplayCache,
   checkChallenge,
@@ -54,8 +54,6 @@ import {
   nextDifficulty,
   type DifficultyConfig,
 } from '../shared/ratelimit.js';
-import { verifyDetached } from '../shared/sign.js';
-import { wipe } from '../shared/sodium.js';
 import type { Storage } from './storage.js';
 
 /** The peer closed (or the connection died) before sending what we needed. */

@@ -37,3 +37,8 @@ export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
   return out;
 }
+
+/** Overwrite buffers we own that held a secret. */
+export function wipe(...bufs: Array<Uint8Array | null | undefined>): void {
+  for (const b of bufs) b?.fill(0);
+}

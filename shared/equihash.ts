@@ -15,7 +15,7 @@
 // ahead of time from AssemblyScript (equihash-core/); verify() is plain JS.
 //
 // Pure module: importable from a worker thread; no top-level side effects.
-import { compress, initState, loadBlock } from './blake2b.js';
+import { blake2b } from '@noble/hashes/blake2.js';
 import { CORE_WASM_BASE64 } from './equihash-core/wasm.js';
 
 /** Parameters this module accepts (throws RangeError otherwise). */
@@ -95,28 +95,21 @@ export function hashInput(seed: Uint8Array, nonce: number): { input: Uint8Array;
 }
 
 /**
- * Digits 0..k of each index, as rows of k+1 numbers. Plain-JS BLAKE2b on
- * purpose: verification does not depend on the solver's WebAssembly kernel.
+ * Digits 0..k of each index, as rows of k+1 numbers. BLAKE2b from
+ * @noble/hashes on purpose: verification does not depend on the solver's
+ * WebAssembly kernel (the hashes are of public data; at most 2^k of them).
  */
 export function digits(n: number, k: number, seed: Uint8Array, nonce: number, indices: ArrayLike<number>): number[][] {
   const { d } = params(n, k);
   const { input, indexOffset } = hashInput(seed, nonce);
-  const nblocks = Math.ceil(input.length / 128);
-  const h = initState(32);
-  const m = new Int32Array(32);
-  for (let b = 0; b < nblocks - 1; b++) {
-    loadBlock(input, b * 128, m);
-    compress(h, m, (b + 1) * 128, false, h);
-  }
-  loadBlock(input, (nblocks - 1) * 128, m);
-  const word = (indexOffset - (nblocks - 1) * 128) >> 2;
-  const out = new Int32Array(16);
+  const dv = new DataView(input.buffer);
   const rows: number[][] = [];
   for (let i = 0; i < indices.length; i++) {
-    m[word] = indices[i]! | 0;
-    compress(h, m, input.length, true, out);
+    dv.setUint32(indexOffset, indices[i]! >>> 0, true);
+    const h = blake2b(input, { dkLen: 32 });
+    const words = new DataView(h.buffer, h.byteOffset, h.length);
     const row: number[] = [];
-    for (let j = 0; j <= k; j++) row.push(out[j]! >>> (32 - d));
+    for (let j = 0; j <= k; j++) row.push(words.getUint32(4 * j, true) >>> (32 - d));
     rows.push(row);
   }
   return rows;

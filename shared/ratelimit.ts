@@ -12,7 +12,7 @@
 // - comparisons use the fractional `now`: decay when `now - rl_decay > ts`,
 //   decay by floor((now - ts) / rl_decay) levels; a challenge is fresh while
 //   `now - (timeout + gracetime) <= ts` (for n=60: ts+11 accepted, ts+11.74 not).
-import { sodium } from './sodium.js';
+import { sodium } from './libsodium.js'; // ready once oracle/crypto.ts is imported
 import { concat, constantTimeEqual } from './bytes.js';
 import {
   CHALLENGE_HEAD_SIZE,

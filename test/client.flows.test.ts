@@ -4,22 +4,18 @@
 // the client sends must equal what pwdsphinx 1.0.16 sent.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import '../shared/sodium.js'; // libsodium ready before the first test (top-level await)
 import { concat } from '../shared/bytes.js';
 import { randomBytes } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { OK, RULE_SIZE, SEAL_NONCE_SIZE, SYMBOLS } from '../shared/constants.js';
-import { checkDigit, open, packRule, passHash, sealKey, unpackRule } from '../shared/keys.js';
-import { challengeWith } from '../shared/oprf.js';
 import { unpackRulePlaintext } from '../shared/rules.js';
 import { ruleFromPositionals } from '../client/args.js';
 import type { Conn } from '../client/conn.js';
 import { BadCheckDigit, ClientError, Exit } from '../client/errors.js';
 import * as flows from '../client/flows.js';
-import { blake2b, fromHash, scalarmult } from '../client/fastcrypto.js';
-import * as fastGet from '../client/get.js';
-import { recordId } from '../shared/keys.js';
 import { hex, loadVectors, toHex } from './helpers/vectors.js';
+import { checkDigit, open, packRule, passHash, sealKey, unpackRule, challengeWith, recordId } from '../client/crypto.js';
+import { sodium } from '../oracle/crypto.js';
 
 const T = loadVectors('transcripts');
 const MK = hex(T.setup.masterkey);
@@ -214,103 +210,6 @@ for (const name of ['get user1', 'get user1 before commit (old pw)', 'get user1 
     assertAllSent(r);
   });
 }
-
-/** The fast get path blinds with client/fastcrypto: the recorded r, our own alpha. */
-function fastBlind(r: Replay, name: string): void {
-  const rs: Uint8Array[] = step(name).client_r.map((x: string) => hex(x));
-  r.env.blind = (pwd) => {
-    const sc = rs.shift();
-    assert.ok(sc, 'more blindings than recorded');
-    return { r: Uint8Array.from(sc), alpha: scalarmult(sc, fromHash(blake2b(pwd, null, 64)))! };
-  };
-}
-
-for (const name of ['get user1', 'get user1 before commit (old pw)', 'get user1 after commit (new pw)', 'get user3']) {
-  test(`fast get (client/get.ts, no libsodium before argon2) ${name}: exact bytes and the reference password`, async () => {
-    const s = step(name);
-    const r = replay(name);
-    fastBlind(r, name);
-    const user = /'(user\d)'/.exec(s.call)![1]!;
-    assert.is(toHex(fastGet.fastRecordId(MK, user, 'example.com')), toHex(recordId(MK, user, 'example.com')));
-    const pw = await fastGet.get(r.env, pwdOf(s.call), user, 'example.com');
-    assert.is(pw, s.result);
-    assertAllSent(r);
-  });
-}
-
-test('fast get: wrong master password → bad check digit; deleted record → not found', async () => {
-  const bad = 'get user1 with wrong master pw (bad check digit)';
-  let r = replay(bad);
-  fastBlind(r, bad);
-  try {
-    await fastGet.get(r.env, pwdOf(step(bad).call), 'user1', 'example.com');
-    assert.unreachable();
-  } catch (e) {
-    assert.instance(e, BadCheckDigit);
-  }
-  assertAllSent(r);
-  const gone = 'get deleted user2 (oracle answers fail)';
-  r = replay(gone);
-  fastBlind(r, gone);
-  try {
-    await fastGet.get(r.env, pwdOf(step(gone).call), 'user2', 'example.com');
-    assert.unreachable();
-  } catch (e) {
-    assert.instance(e, ClientError);
-    assert.is((e as ClientError).exitCode, Exit.ERROR);
-    assert.match((e as Error).message, /no record for user "user2"/);
-  }
-});
-
-test('fast get: sealKey, check digit, passHash and the rule opening equal shared/keys (libsodium) on random inputs', () => {
-  const classes = ['uld', 'u', 'l', 'd', 'ul', 'ud', 'ld', ''];
-  for (let i = 0; i < 200; i++) {
-    const mk = randomBytes(32);
-    const rwd = randomBytes(32);
-    const sk = sealKey(mk);
-    assert.is(toHex(fastGet.fastSealKey(mk)), toHex(sk));
-    assert.is(fastGet.fastCheckDigit(rwd), checkDigit(rwd, true));
-    assert.is(toHex(fastGet.fastPassHash(rwd)), toHex(passHash(rwd)));
-    const cls = classes[i % classes.length]!;
-    const rule = {
-      classes: cls,
-      symbols: cls === '' ? SYMBOLS.slice(i % 20, (i % 20) + 3) : i % 3 ? SYMBOLS : '',
-      size: i % 128,
-      checkDigit: i % 32,
-      xormask: randomBytes(32),
-    };
-    const blob = packRule(sk, rule);
-    assert.equal(fastGet.fastOpenRule(sk, blob), unpackRule(sk, blob));
-  }
-});
-
-test('fast get: a rule blob that does not open is refused (any flipped bit, wrong key, newer version, wrong size)', () => {
-  const mk = randomBytes(32);
-  const sk = sealKey(mk);
-  const blob = packRule(sk, { classes: 'uld', symbols: SYMBOLS, size: 0, checkDigit: 7, xormask: randomBytes(32) });
-  assert.ok(fastGet.fastOpenRule(sk, blob), 'the intact blob opens');
-  for (let bit = 0; bit < blob.length * 8; bit++) {
-    const bad = Uint8Array.from(blob);
-    bad[bit >> 3]! ^= 1 << (bit & 7);
-    assert.is(fastGet.fastOpenRule(sk, bad), null, `bit ${bit} flipped`);
-  }
-  assert.is(fastGet.fastOpenRule(sealKey(randomBytes(32)), blob), null, 'another masterkey');
-  // a newer version is refused, as shared/keys.open does, even with a valid tag over its version byte
-  const nonce = randomBytes(SEAL_NONCE_SIZE);
-  const v2 = concat(Uint8Array.of(2), nonce, xchacha20poly1305(sk, nonce, Uint8Array.of(2)).encrypt(open(sk, blob)));
-  assert.is(v2.length, RULE_SIZE);
-  assert.is(fastGet.fastOpenRule(sk, v2), null, 'version 2');
-  assert.is(fastGet.fastOpenRule(sk, blob.subarray(0, RULE_SIZE - 1)), null, 'short');
-  assert.is(fastGet.fastOpenRule(sk, concat(blob, new Uint8Array(1))), null, 'long');
-});
-
-test('fast get: an invalid beta is refused (identity, alpha itself, non-canonical)', () => {
-  const { r, alpha } = fastGet.fastChallenge(new Uint8Array([1, 2, 3]));
-  const pwd = new Uint8Array([1, 2, 3]);
-  for (const beta of [new Uint8Array(32), alpha, Uint8Array.from(alpha).map((b, i) => (i === 31 ? b | 0x80 : b))]) {
-    assert.throws(() => fastGet.fastUnblind(pwd, r, alpha, beta), (e: Error) => e instanceof ClientError && /beta/.test(e.message));
-  }
-});
 
 test('get with a wrong master password: bad check digit (exit 2)', async () => {
   const name = 'get user1 with wrong master pw (bad check digit)';

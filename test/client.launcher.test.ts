@@ -1,5 +1,5 @@
 // The `sphinx` bin loads the client bundle through V8's code cache
-// (client/launcher.ts, client/codecache.ts): the build's cache must be one
+// (build/launcher.ts, build/codecache.ts): the build's cache must be one
 // this Node accepts, and a missing or damaged cache must only cost time.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cacheFile, compileCommonJs, MAIN_BUNDLE, readCache } from '../client/codecache.js';
+import { cacheFile, compileCommonJs, MAIN_BUNDLE, readCache } from '../build/codecache.js';
 import { CLIENT_BIN, cleanEnv } from './helpers/cli.js';
 
 const BIN = dirname(CLIENT_BIN);

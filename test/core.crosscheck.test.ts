@@ -4,9 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
-import { respond, challengeWith, stretch } from '../shared/oprf.js';
-import { sodium } from '../shared/sodium.js';
 import { ARGON2 } from '../shared/constants.js';
+import { challengeWith, stretch } from '../client/crypto.js';
+import { respond, sodium } from '../oracle/crypto.js';
 
 const V = loadVectors('oprf');
 const Point = ristretto255.Point;

@@ -1,11 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
-import { recordId, userListId, saltKey, authKeypair, sealKey, seal, open, checkDigit, passHash } from '../shared/keys.js';
-import { seedKeypair, signDetached, verifyDetached } from '../shared/sign.js';
 import { ProtocolError, UsageError } from '../shared/errors.js';
 import { Ctx, SEAL_OVERHEAD } from '../shared/constants.js';
-import { sodium } from '../shared/sodium.js';
+import { recordId, userListId, saltKey, authKeypair, sealKey, seal, open, checkDigit, passHash, seedKeypair, signDetached } from '../client/crypto.js';
+import { verifyDetached, sodium } from '../oracle/crypto.js';
 
 const C = loadVectors('client');
 const mk = hex(C.masterkey);

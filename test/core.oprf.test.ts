@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
-import { challenge, challengeWith, respond, finish, unblind, isCanonicalPoint } from '../shared/oprf.js';
 import { ProtocolError } from '../shared/errors.js';
-import { sodium } from '../shared/sodium.js';
+import { challenge, challengeWith, finish, unblind, isCanonicalPoint } from '../client/crypto.js';
+import { respond, sodium } from '../oracle/crypto.js';
 
 const V = loadVectors('oprf');
 

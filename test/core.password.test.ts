@@ -4,7 +4,7 @@ import { loadVectors, hex, toHex } from './helpers/vectors.js';
 import { derive, encode, maxTargetLength, alphabet, parseClasses, parseSymbols } from '../shared/password.js';
 import { UsageError } from '../shared/errors.js';
 import { SYMBOLS, UPPER, LOWER, DIGITS } from '../shared/constants.js';
-import { sodium } from '../shared/sodium.js';
+import { sodium } from '../oracle/crypto.js';
 
 const B = loadVectors('bin2pass');
 

@@ -2,12 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
 import { packRulePlaintext, type Rule } from '../shared/rules.js';
-import { sealKey, seal, checkDigit, passHash, packRule, unpackRule } from '../shared/keys.js';
 import { derive, encode } from '../shared/password.js';
 import { xor } from '../shared/bytes.js';
 import { ProtocolError, UsageError } from '../shared/errors.js';
 import { SYMBOLS, RULE_SIZE } from '../shared/constants.js';
-import { sodium } from '../shared/sodium.js';
+import { sealKey, seal, checkDigit, passHash, packRule, unpackRule } from '../client/crypto.js';
+import { sodium } from '../oracle/crypto.js';
 
 const C = loadVectors('client');
 const sk = sealKey(hex(C.masterkey));

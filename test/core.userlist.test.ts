@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import '../shared/sodium.js'; // libsodium ready before the first test (top-level await)
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
 import { encodeUsers, decodeUsers, userNames, compareCodePoints, MAX_USERLIST_PLAINTEXT } from '../shared/userlist.js';
-import { sealKey, seal, open } from '../shared/keys.js';
 import { ProtocolError, UsageError } from '../shared/errors.js';
 import { utf8 } from '../shared/bytes.js';
+import { sealKey, seal, open } from '../client/crypto.js';
+import { sodium } from '../oracle/crypto.js';
 
 const C = loadVectors('client');
 const sk = sealKey(hex(C.masterkey));

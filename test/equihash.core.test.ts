@@ -1,7 +1,7 @@
 // The WebAssembly solver core (shared/equihash-core/) against the JS solver it
 // replaced, which is kept below as the reference (its algorithm verbatim; only
-// its leaf hashing goes through the plain-JS BLAKE2b of shared/blake2b.ts
-// instead of the old batch kernel, which computed the same digests). solve()
+// its leaf hashing goes through @noble/hashes' BLAKE2b instead of the old
+// batch kernel, which computed the same digests). solve()
 // must return byte for byte what the JS solver returned for the same (n, k,
 // seed, start nonce): the same collision numbering, so the same first solution.
 // Checked three ways: against the reference on fresh random seeds, against
@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compress, initState, loadBlock } from '../shared/blake2b.js';
+import { blake2b } from '@noble/hashes/blake2.js';
 import { CORE_WASM_BASE64 } from '../shared/equihash-core/wasm.js';
 import { encode, hashInput, lastSolveStats, releaseSolverMemory, solve, solutionsForNonce, verify, verifyIndices } from '../shared/equihash.js';
 import { hex, projectRoot, toHex } from './helpers/vectors.js';
@@ -83,21 +83,14 @@ class RefWorkspace {
     const { d, k, leaves, fb } = this;
     const RW = k + 2, sh = 32 - d;
     const { input, indexOffset } = hashInput(seed, nonce);
-    // Leaf hashing: leading blocks once, then the last block per index.
-    const nblocks = Math.ceil(input.length / 128);
-    const h = initState(32), m = new Int32Array(32), out = new Int32Array(16);
-    for (let b = 0; b < nblocks - 1; b++) {
-      loadBlock(input, b * 128, m);
-      compress(h, m, (b + 1) * 128, false, h);
-    }
-    loadBlock(input, (nblocks - 1) * 128, m);
-    const word = (indexOffset - (nblocks - 1) * 128) >> 2;
+    const dv = new DataView(input.buffer);
     const tmp = this.tmp, ccount = this.ccount;
     ccount.fill(0);
     let o = 0;
     for (let i = 0; i < leaves; i++) {
-      m[word] = i;
-      compress(h, m, input.length, true, out);
+      dv.setUint32(indexOffset, i, true);
+      const digest = blake2b(input, { dkLen: 32 });
+      const out = new Uint32Array(digest.buffer, digest.byteOffset, 8); // little-endian words (x86, ARM)
       const key = out[0]! >>> sh;
       ccount[key >>> fb]!++;
       tmp[o] = key;

@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../shared/bytes.js';
-import { respond } from '../shared/oprf.js';
 import { startOracle } from './helpers/oracle-process.js';
 import {
   FAILED,
@@ -37,6 +36,7 @@ import {
   type RecordState,
   type UserList,
 } from './helpers/wire.js';
+import { respond } from '../oracle/crypto.js';
 
 type Oracle = Awaited<ReturnType<typeof startOracle>>;
 

@@ -23,8 +23,6 @@ import { toHex } from '../shared/bytes.js';
 import { CHALLENGE_SIZE, Op, POINT_SIZE } from '../shared/constants.js';
 import * as msg from '../shared/messages.js';
 import { solve } from '../shared/equihash.js';
-import { respond } from '../shared/oprf.js';
-import { signDetached } from '../shared/sign.js';
 import { startOracle } from './helpers/oracle-process.js';
 import {
   FAILED,
@@ -41,6 +39,8 @@ import {
   stateName,
   type Gen,
 } from './helpers/wire.js';
+import { signDetached } from '../client/crypto.js';
+import { respond } from '../oracle/crypto.js';
 
 type Oracle = Awaited<ReturnType<typeof startOracle>>;
 

@@ -16,12 +16,12 @@ import { concat, toHex } from '../shared/bytes.js';
 import { CHALLENGE_SIZE, DIFFICULTIES, FAIL, OK, Op, RULE_SIZE } from '../shared/constants.js';
 import * as equihash from '../shared/equihash.js';
 import * as msg from '../shared/messages.js';
-import { challenge as oprfChallenge, respond } from '../shared/oprf.js';
 import { decodeDifficulty } from '../shared/ratelimit.js';
-import { seedKeypair, signDetached, type Keypair } from '../shared/sign.js';
 import { serverConfig } from '../oracle/config.js';
 import { createLogger, silentLogger } from '../oracle/log.js';
 import { startServer, type OracleServer } from '../oracle/server.js';
+import { challenge as oprfChallenge, seedKeypair, signDetached, type Keypair } from '../client/crypto.js';
+import { respond } from '../oracle/crypto.js';
 
 // ------------------------------------------------------------------ fixture
 

@@ -18,11 +18,11 @@ import { concat, toHex } from '../shared/bytes.js';
 import { CHALLENGE_SIZE, OK, Op, RULE_SIZE } from '../shared/constants.js';
 import * as equihash from '../shared/equihash.js';
 import * as msg from '../shared/messages.js';
-import { challenge as oprfChallenge, respond } from '../shared/oprf.js';
-import { seedKeypair, signDetached } from '../shared/sign.js';
 import { serverConfig } from '../oracle/config.js';
 import { createLogger } from '../oracle/log.js';
 import { startServer, type OracleServer } from '../oracle/server.js';
+import { challenge as oprfChallenge, seedKeypair, signDetached } from '../client/crypto.js';
+import { respond } from '../oracle/crypto.js';
 
 let dir = '';
 test.before(() => {

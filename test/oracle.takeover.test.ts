@@ -15,17 +15,15 @@ import { StreamConn } from '../client/conn.js';
 import { utf8, xor } from '../shared/bytes.js';
 import { CHALLENGE_SIZE, Op } from '../shared/constants.js';
 import * as equihash from '../shared/equihash.js';
-import { authKeypair, checkDigit, open as openSealed, passHash, recordId, sealKey, unpackRule, userListId } from '../shared/keys.js';
 import * as msg from '../shared/messages.js';
-import { challenge as oprfChallenge, finish } from '../shared/oprf.js';
 import { derive } from '../shared/password.js';
 import { decodeDifficulty } from '../shared/ratelimit.js';
-import { signDetached } from '../shared/sign.js';
 import { decodeUsers } from '../shared/userlist.js';
 import { serverConfig } from '../oracle/config.js';
 import { silentLogger } from '../oracle/log.js';
 import { startServer, type OracleServer } from '../oracle/server.js';
 import { hex, loadVectors, toHex } from './helpers/vectors.js';
+import { authKeypair, checkDigit, open as openSealed, passHash, recordId, sealKey, unpackRule, userListId, challenge as oprfChallenge, finish, signDetached } from '../client/crypto.js';
 
 const T = loadVectors('transcripts');
 const MK = hex(T.setup.masterkey);

@@ -25,10 +25,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, utf8 } from '../shared/bytes.js';
 import { OK, RATE_LIMIT_DEFAULTS, RULE_SIZE, SEAL_NONCE_SIZE } from '../shared/constants.js';
-import { checkDigit, open, sealKey, unpackRule } from '../shared/keys.js';
 import * as msg from '../shared/messages.js';
 import { solve, solsize } from '../shared/equihash.js';
-import { challengeWith, finish } from '../shared/oprf.js';
 import { decodeDifficulty, makeChallenge, levelOf } from '../shared/ratelimit.js';
 import { unpackRulePlaintext } from '../shared/rules.js';
 import { ruleFromPositionals } from '../client/args.js';
@@ -38,6 +36,7 @@ import * as flows from '../client/flows.js';
 import { startOracle } from './helpers/oracle-process.js';
 import { hex, loadVectors, toHex } from './helpers/vectors.js';
 import { Wire, isRecordDirName } from './helpers/wire.js';
+import { checkDigit, open, sealKey, unpackRule, challengeWith, finish } from '../client/crypto.js';
 
 const T = loadVectors('transcripts');
 const MK = hex(T.setup.masterkey);

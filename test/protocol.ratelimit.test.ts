@@ -3,7 +3,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
-import { sodium } from '../shared/sodium.js';
 import { concat } from '../shared/bytes.js';
 import { DIFFICULTIES, Op, RATE_LIMIT_DEFAULTS } from '../shared/constants.js';
 import {
@@ -28,6 +27,7 @@ import {
   puzzleSeed,
 } from '../shared/messages.js';
 import { ProtocolError } from '../shared/errors.js';
+import { sodium } from '../oracle/crypto.js';
 
 const V = loadVectors('ratelimit');
 const macKey = hex(V.mac_key);

@@ -14,17 +14,15 @@
 // The steps share state (the data directory model), so they run in order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import '../shared/sodium.js'; // libsodium ready before the first test (top-level await)
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
 import { concat, utf8, xor } from '../shared/bytes.js';
 import { Op, RATE_LIMIT_DEFAULTS } from '../shared/constants.js';
 import * as M from '../shared/messages.js';
 import { checkChallenge, decodeDifficulty, encodeDifficulty, makeChallenge, nextDifficulty } from '../shared/ratelimit.js';
-import { authKeypair, checkDigit, open, packRule, passHash, recordId, seal, sealKey, unpackRule, userListId } from '../shared/keys.js';
-import { challengeWith, finish, respond } from '../shared/oprf.js';
-import { signDetached, verifyDetached } from '../shared/sign.js';
 import { derive, targetAlphabet } from '../shared/password.js';
 import { encodeUsers, userNames } from '../shared/userlist.js';
+import { authKeypair, checkDigit, open, packRule, passHash, recordId, seal, sealKey, unpackRule, userListId, challengeWith, finish, signDetached } from '../client/crypto.js';
+import { respond, verifyDetached } from '../oracle/crypto.js';
 
 const T = loadVectors('transcripts');
 const mk = hex(T.setup.masterkey);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The `sphinx` command of this build (made by client/bundle.ts; what users run): a shell script that runs node on bin/sphinx.js. */
+/** The `sphinx` command of this build (made by build/bundle.ts; what users run): a shell script that runs node on bin/sphinx.js. */
 export const CLIENT_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/sphinx');
 
 export interface CliResult {

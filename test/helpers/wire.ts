@@ -16,8 +16,8 @@ import { concat, toHex } from '../../shared/bytes.js';
 import { CHALLENGE_SIZE, NONCE_SIZE, OK, Op, POINT_SIZE, RULE_SIZE } from '../../shared/constants.js';
 import * as msg from '../../shared/messages.js';
 import { solve as equihashSolve } from '../../shared/equihash.js';
-import { challenge as oprfChallenge, respond } from '../../shared/oprf.js';
-import { seedKeypair, signDetached, type Keypair } from '../../shared/sign.js';
+import { challenge as oprfChallenge, seedKeypair, signDetached, type Keypair } from '../../client/crypto.js';
+import { respond } from '../../oracle/crypto.js';
 
 export type Solve = (n: number, k: number, seed: Uint8Array) => Promise<Uint8Array>;
 

@@ -47,7 +47,7 @@ export function contribDir(): string {
   return join(projectRoot(), 'contrib');
 }
 
-/** The `sphinx` command that belongs to this build directory (bin/sphinx, made by client/bundle.ts). */
+/** The `sphinx` command that belongs to this build directory (bin/sphinx, made by build/bundle.ts). */
 export function clientMain(): string {
   // this file is <build>/test/helpers/x11-env.js
   const p = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sphinx');

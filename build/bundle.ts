@@ -1,6 +1,6 @@
 // Build step, not part of the CLI: bundles the compiled client of this build
 // directory (<build>/client/main.js) into <build>/bin/sphinx-main.js with its
-// V8 code cache, <build>/bin/sphinx.js that loads them (client/launcher.ts),
+// V8 code cache, <build>/bin/sphinx.js that loads them (build/launcher.ts),
 // the puzzle worker <build>/bin/puzzle-worker.js, and the `sphinx` command
 // <build>/bin/sphinx, a shell script that runs node on sphinx.js (below).
 //
@@ -11,27 +11,30 @@
 // file starts ~15-25 ms sooner than the ES modules (BENCHMARKS.md). The
 // modules a command does not need are still not evaluated: esbuild turns each
 // dynamic import() of our own code into a lazy initialiser. Packages that are
-// large or loaded lazily (libsodium, yargs, the QR encoder, zxcvbn) stay
-// external and are imported at run time; argon2 is native.
+// large or loaded lazily (yargs, the QR encoder, zxcvbn) stay external and
+// are imported at run time; argon2 is native. The client's crypto is noble
+// (client/crypto.ts): the build fails if libsodium, the oracle's provider,
+// ends up in the client.
 //
-// Usage: node <build>/client/bundle.js   (npm run build does it for dist/)
+// Usage: node <build>/build/bundle.js   (npm run build does it for dist/)
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAIN_BUNDLE, writeCodeCache } from './codecache.js';
 
-const here = dirname(fileURLToPath(import.meta.url)); // <build>/client
+const here = dirname(fileURLToPath(import.meta.url)); // <build>/build
+const client = join(here, '..', 'client');
 const outdir = join(here, '..', 'bin');
 
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: {
-    // the bin: a small loader of sphinx-main.js through V8's code cache (client/launcher.ts)
+    // the bin: a small loader of sphinx-main.js through V8's code cache (build/launcher.ts)
     sphinx: join(here, 'launcher.js'),
-    [MAIN_BUNDLE.replace(/\.js$/, '')]: join(here, 'main.js'),
+    [MAIN_BUNDLE.replace(/\.js$/, '')]: join(client, 'main.js'),
     // the worker keeps its file name: client/puzzle.ts starts it as ./puzzle-worker.js next to itself
-    'puzzle-worker': join(here, 'puzzle-worker.js'),
+    'puzzle-worker': join(client, 'puzzle-worker.js'),
   },
   bundle: true,
   format: 'cjs',
@@ -42,11 +45,14 @@ await build({
   // CommonJS has no import.meta: give each bundle its own file URL
   define: { 'import.meta.url': '__import_meta_url' },
   banner: { js: "'use strict';\nconst __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-  external: ['argon2', 'libsodium-wrappers-sumo', 'qrcode', '@zxcvbn-ts/*', 'yargs', 'yargs/*'],
+  external: ['argon2', 'qrcode', '@zxcvbn-ts/*', 'yargs', 'yargs/*'],
+  metafile: true,
 });
+const sodium = Object.keys(result.metafile.inputs).find((f) => f.includes('libsodium'));
+if (sodium) throw new Error(`the client bundle contains ${sodium}: the client's crypto is client/crypto.ts (noble), libsodium is the oracle's`);
 // the project is "type": "module"; these files are CommonJS
 writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
-// The bin runs sphinx-main.js as a vm.Script (client/codecache.ts), where a
+// The bin runs sphinx-main.js as a vm.Script (build/codecache.ts), where a
 // dynamic import() fails at run time: packages must be imported statically
 // (require()d inside the lazy initialiser of the module that needs them).
 const main = join(outdir, MAIN_BUNDLE);
@@ -64,7 +70,7 @@ writeCodeCache(main);
 writeFileSync(
   join(outdir, 'sphinx'),
   `#!/bin/sh
-# sphinx: see client/bundle.ts (built by npm run build)
+# sphinx: see build/bundle.ts (built by npm run build)
 here=$(dirname "$(readlink -f "$0")")
 GLIBC_TUNABLES="\${GLIBC_TUNABLES:+\$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1" exec node "$here/sphinx.js" "$@"
 `,

@@ -1,6 +1,6 @@
 // Loading a CommonJS file through V8's code cache (vm.Script cachedData), for
-// the `sphinx` bin (client/launcher.ts) and the build step that writes the
-// cache (client/bundle.ts). Node 22 has module.enableCompileCache() for this;
+// the `sphinx` bin (build/launcher.ts) and the build step that writes the
+// cache (build/bundle.ts). Node 22 has module.enableCompileCache() for this;
 // Node 20 only has vm.Script.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
@@ -26,7 +26,7 @@ export function readCache(file: string): Buffer | undefined {
  * Compiles a CommonJS file (V8 checks the cache against the source and its
  * own version and flags). The file must not use a dynamic import(): a
  * vm.Script has no ES module loader behind it on Node 20 (the build checks,
- * client/bundle.ts).
+ * build/bundle.ts).
  */
 export function compileCommonJs(file: string, cachedData?: Buffer): Script {
   const source = readFileSync(file, 'utf8').replace(/^#!.*/, '');

@@ -1,4 +1,4 @@
-// The `sphinx` bin (bundled to <build>/bin/sphinx.js by client/bundle.ts):
+// The `sphinx` bin (bundled to <build>/bin/sphinx.js by build/bundle.ts):
 // loads the client bundle (bin/sphinx-main.js) through V8's code cache
 // (bin/sphinx-main.js.cache, written at build time) and runs it.
 //
