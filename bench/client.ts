@@ -13,20 +13,20 @@ import { startOracle } from '../test/helpers/oracle-process.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)]! : NaN;
 }
 
-interface Run {
+export interface Run {
   wall: number;
   marks: Record<string, number>;
 }
 
-function timedGet(config: string, home: string): Promise<Run> {
+export function timedGet(config: string, home: string, bin = CLIENT_BIN): Promise<Run> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
-    const p = spawn(CLIENT_BIN, ['--config', config, 'get', 'alice', 'bench.example'], {
+    const p = spawn(bin, ['--config', config, 'get', 'alice', 'bench.example'], {
       cwd: home,
       env: cleanEnv({ HOME: home, SPHINX_TIMING: '1' }),
       stdio: ['pipe', 'pipe', 'pipe'],

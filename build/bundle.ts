@@ -58,7 +58,7 @@ writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 const main = join(outdir, MAIN_BUNDLE);
 const dynamic = /\bimport\(\s*["'`]/.exec(readFileSync(main, 'utf8'));
 if (dynamic) throw new Error(`${main} has a dynamic import() (${dynamic[0]}...): import that package statically`);
-writeCodeCache(main);
+await writeCodeCache(main);
 
 // The `sphinx` command itself: node with glibc's malloc putting large
 // allocations in transparent huge pages. Argon2id (the native argon2
@@ -66,13 +66,18 @@ writeCodeCache(main);
 // with 4 KiB pages, 32 with 2 MiB ones, which makes it ~40 % faster
 // (BENCHMARKS.md). The tunable must be in the environment when the process
 // starts, hence a shell script; glibc < 2.35, other libcs and kernels with
-// THP off ignore it. An existing GLIBC_TUNABLES is kept.
+// THP off ignore it. An existing GLIBC_TUNABLES is kept. The script finds
+// sphinx.js next to itself with shell built-ins (readlink only when it was
+// started through a symlink, as npm's bin links do): each command a shell
+// script forks costs milliseconds on every run.
 writeFileSync(
   join(outdir, 'sphinx'),
   `#!/bin/sh
 # sphinx: see build/bundle.ts (built by npm run build)
-here=$(dirname "$(readlink -f "$0")")
-GLIBC_TUNABLES="\${GLIBC_TUNABLES:+\$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1" exec node "$here/sphinx.js" "$@"
+p=$0
+case $p in */*) ;; *) p=./$p ;; esac
+[ -L "$p" ] && p=$(readlink -f "$p")
+GLIBC_TUNABLES="\${GLIBC_TUNABLES:+\$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1" exec node "\${p%/*}/sphinx.js" "$@"
 `,
   { mode: 0o755 },
 );

@@ -286,23 +286,34 @@ export function challenge(pwd: Uint8Array): { r: Uint8Array; alpha: Uint8Array }
 }
 
 /**
+ * 1/r mod L, for `unblind`: `get` computes it while it waits for the oracle.
+ * invertCt is Fermat's inversion (r^(L-2)): the exponent is public, so the
+ * sequence of operations does not depend on r.
+ */
+export function blindInverse(r: Uint8Array): Uint8Array {
+  return Fn.toBytes(invertCt(scalarOf(r), Fn.ORDER));
+}
+
+/**
  * rwd0 = H(pwd | N, out=32) with N = (1/r) * beta: the part of `finish`
  * before Argon2id. ProtocolError (naming the check, never a value) for a beta
  * that is not a canonical point, is the identity or equals alpha.
  */
-export function unblind(pwd: Uint8Array, r: Uint8Array, alpha: Uint8Array, beta: Uint8Array): Uint8Array {
+export function unblind(pwd: Uint8Array, r: Uint8Array, alpha: Uint8Array, beta: Uint8Array, rinv?: Uint8Array): Uint8Array {
   checkLen(alpha, POINT_SIZE, 'alpha');
   checkLen(beta, POINT_SIZE, 'beta');
   const B = decodePoint(beta);
   if (!B) throw new ProtocolError('beta is not a canonical ristretto255 point');
   if (B.is0()) throw new ProtocolError('beta is the identity');
   if (constantTimeEqual(beta, alpha)) throw new ProtocolError('beta equals alpha');
-  const N = B.multiply(invertCt(scalarOf(r), Fn.ORDER)).toBytes();
+  const inv = rinv ?? blindInverse(r);
+  const N = B.multiply(scalarOf(inv)).toBytes();
   const msg = concat(pwd, N);
   try {
     return hash(msg, null, 32);
   } finally {
     wipe(N, msg);
+    if (inv !== rinv) wipe(inv);
   }
 }
 

@@ -1,14 +1,15 @@
 // `sphinx get`, the hot path (protocol.md §2-§5). Every computation is
 // client/crypto.ts's, as for every other command; this file only orders the
 // steps for wall time:
-// - the native argon2 binding is loaded while the request is on the network;
+// - while the request is on the network: the native argon2 binding is
+//   loaded and 1/r (for the unblinding) computed;
 // - the sealed rule is opened while Argon2id runs on libuv's thread pool.
 import { wipe } from '../shared/bytes.js';
 import { Op } from '../shared/constants.js';
 import { ProtocolError } from '../shared/errors.js';
 import * as msg from '../shared/messages.js';
 import type { Rule } from '../shared/rules.js';
-import { challenge, checkDigit, preloadArgon2, recordId, sealKey, sitePassword, stretch, unblind, unpackRule } from './crypto.js';
+import { blindInverse, challenge, checkDigit, preloadArgon2, recordId, sealKey, sitePassword, stretch, unblind, unpackRule } from './crypto.js';
 import { BadCheckDigit, ClientError } from './errors.js';
 import type { FlowEnv } from './flow-env.js';
 import { badAnswer, rateLimited, readReply, refusedMeans } from './wire.js';
@@ -33,6 +34,7 @@ export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: str
   const id = recordId(env.masterkey, user, host);
   const { r, alpha } = (env.blind ?? challenge)(pwd);
   env.mark?.('blinded');
+  let rinv: Uint8Array | null = null;
   let rwd0: Uint8Array | null = null;
   let rwd: Uint8Array | null = null;
   let rule: Rule | null = null;
@@ -40,6 +42,7 @@ export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: str
     const sent = (): void => {
       env.sent?.();
       void preloadArgon2();
+      rinv ??= blindInverse(r);
     };
     const c = await rateLimited({ ...env, sent }, msg.buildRequest(Op.GET, id, alpha));
     let reply: { beta: Uint8Array; rules: Uint8Array };
@@ -54,7 +57,7 @@ export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: str
     }
     env.mark?.('reply');
     try {
-      rwd0 = unblind(pwd, r, alpha, reply.beta);
+      rwd0 = unblind(pwd, r, alpha, reply.beta, rinv ?? undefined);
     } catch (e) {
       badAnswer(e, 'OPRF answer (beta)');
     }
@@ -72,6 +75,6 @@ export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: str
     if (env.validatePassword && rule.checkDigit !== checkDigit(rwd, true)) throw new BadCheckDigit();
     return sitePassword(rwd, rule);
   } finally {
-    wipe(r, rwd0, rwd, rule?.xormask);
+    wipe(r, rinv, rwd0, rwd, rule?.xormask);
   }
 }

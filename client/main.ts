@@ -229,6 +229,9 @@ function isEntry(): boolean {
   }
 }
 
+/** Build time: exercise the get path so that the code cache holds it (client/warmup.ts). */
+export const warmUp = (): Promise<void> => import('./warmup.js').then((w) => w.warmUp());
+
 /** Runs `sphinx` as a command: main(), then exit with its code. The bin (build/launcher.ts) calls it. */
 export function runAsBin(): void {
   main().then(

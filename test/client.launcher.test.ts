@@ -80,6 +80,12 @@ test('bin/sphinx runs node on sphinx.js next to its real path, with the huge-pag
     };
     assert.equal(run(), ['GLIBC_TUNABLES=glibc.malloc.hugetlb=1', join(BIN, 'sphinx.js'), ...args]);
     assert.equal(run('glibc.malloc.check=0'), ['GLIBC_TUNABLES=glibc.malloc.check=0:glibc.malloc.hugetlb=1', join(BIN, 'sphinx.js'), ...args]);
+    // started directly (no symlink: no readlink), and as `sh sphinx` from its own directory ($0 without a slash)
+    const env = cleanEnv({ PATH: `${fake}:/usr/bin:/bin` });
+    const direct = spawnSync(CLIENT_BIN, ['x'], { env, encoding: 'utf8' });
+    assert.equal(direct.stdout.split('\n').slice(1, -1), [join(BIN, 'sphinx.js'), 'x'], direct.stderr);
+    const bare = spawnSync('sh', ['sphinx', 'y'], { env, cwd: BIN, encoding: 'utf8' });
+    assert.equal(bare.stdout.split('\n').slice(1, -1), ['./sphinx.js', 'y'], bare.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
