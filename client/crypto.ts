@@ -15,11 +15,15 @@
 //                        so the control flow does not depend on r)
 //   Argon2id             the native argon2 package (shared/argon2id.ts)
 //   randomness           node:crypto randomBytes (the OS CSPRNG)
-// Side channels: noble's code is "algorithmically" constant-time (no branch or
-// table index depends on a secret), but JavaScript BigInt arithmetic itself is
-// not guaranteed constant-time, and a BigInt cannot be wiped. The long-term
-// secret here is the masterkey, which only ever goes through BLAKE2b (32-bit
-// integer arithmetic on typed arrays). The OPRF scalar r is fresh per request.
+// Side channels (README, Cryptography): noble's scalar multiplication
+// (`multiply`) and inversion (`invertCt`) run the same sequence of operations
+// for every scalar, but this is only "algorithmically" constant-time:
+// JavaScript BigInt arithmetic is not constant-time, noble's element
+// derivation (H0 from BLAKE2b-512 of the password) branches on the parity and
+// squareness of password-derived values where libsodium uses constant-time
+// selects, and BigInt values (r, 1/r, H0, N, the Ed25519 auth scalar derived
+// from the masterkey) cannot be wiped. That matters to an attacker who can
+// time this process from the same machine, not to the oracle.
 // test/client.crypto.test.ts checks every function against libsodium, on the
 // reference vectors and on random inputs.
 //

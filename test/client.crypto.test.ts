@@ -10,6 +10,7 @@ import { Ctx, RULE_SIZE, SEAL_NONCE_SIZE, SYMBOLS, VERSION } from '../shared/con
 import { ProtocolError } from '../shared/errors.js';
 import {
   authKeypair,
+  blindInverse,
   challenge,
   challengeWith,
   checkDigit,
@@ -227,10 +228,17 @@ test('RFC 9496 A.1: the multiples of the generator decode, and are what libsodiu
     assert.ok(oracleIsCanonical(hex(enc[i]!)), `B*${i} (oracle)`);
     if (i > 0) assert.is(toHex(sodium.crypto_scalarmult_ristretto255_base(le32(BigInt(i)))), enc[i]);
   }
-  // B*2 = 2 * B through the client's own scalar multiplication (challengeWith's multiply): 1/2 * (B*2) = B
-  const two = hex(enc[2]!);
-  const half = le32((L + 1n) / 2n);
-  assert.is(toHex(sodium.crypto_scalarmult_ristretto255(half, two)), enc[1]);
+});
+
+test('blindInverse equals crypto_core_ristretto255_scalar_invert (edge and random scalars)', () => {
+  for (const s of [1n, 2n, L - 1n, L - 2n, (L + 1n) / 2n]) {
+    assert.is(toHex(blindInverse(le32(s))), toHex(sodium.crypto_core_ristretto255_scalar_invert(le32(s))), `1/${s}`);
+  }
+  for (let i = 0; i < 100; i++) {
+    const r = sodium.crypto_core_ristretto255_scalar_random();
+    assert.is(toHex(blindInverse(r)), toHex(sodium.crypto_core_ristretto255_scalar_invert(r)));
+  }
+  for (const s of [0n, L]) assert.throws(() => blindInverse(le32(s)), isProtocolError, `1/${s}`);
 });
 
 test('RFC 9496 A.2: every invalid encoding is refused by the client and the oracle alike', () => {
