@@ -26,6 +26,7 @@ import {
   sealKey,
   signDetached,
   sitePassword,
+  unpackRule,
   userListId,
   type Keypair,
 } from './crypto.js';
@@ -243,6 +244,37 @@ export async function change(
   } finally {
     wipe(r, r2, rwd, rwdOld, rule?.xormask);
   }
+}
+
+/**
+ * The record's current rule (classes, symbols, size), for a CHANGE that keeps
+ * it: one GET exchange, whose sealed rule opens with the masterkey alone (no
+ * argon2; `pwd` only blinds the request). The browser's change form sends no
+ * rule (websphinx.md §2).
+ */
+export async function currentRule(env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<RuleSpec> {
+  const id = recordId(env.masterkey, user, host);
+  const { r, alpha } = blindOf(env)(pwd);
+  wipe(r);
+  let blob: Uint8Array;
+  const c = await rateLimited(env, msg.buildRequest(Op.GET, id, alpha));
+  try {
+    const b = await refusedMeans(`cannot change: no record for user ${q(user)} at ${q(host)}`, () => readReply(c, msg.GET_REPLY_SIZE, 'the password record'));
+    blob = msg.parseGetReply(b).rules;
+  } finally {
+    c.close();
+  }
+  const sk = sealKey(env.masterkey);
+  let rule: Rule;
+  try {
+    rule = unpackRule(sk, blob);
+  } catch (e) {
+    badAnswer(e, 'password rule');
+  } finally {
+    wipe(sk);
+  }
+  wipe(rule.xormask);
+  return { classes: rule.classes, symbols: rule.symbols, size: rule.size };
 }
 
 async function commitOrUndo(env: FlowEnv, op: 'commit' | 'undo', pwd: Uint8Array, user: string, host: string): Promise<void> {
