@@ -1,0 +1,92 @@
+// The shell around assuan.ts: runs the user's pinentry program for one
+// dialog (as the reference host does: one process per question), checks
+// every reply, and returns the PIN bytes, or null when the user cancels. The
+// PIN travels only through the pipe; it is never logged.
+import { spawn } from 'node:child_process';
+import { confirmCommands, parseLine, pinCommands, type Texts } from './assuan.js';
+
+export class PinentryError extends Error {
+  override name = 'PinentryError';
+}
+
+interface Outcome {
+  ok: boolean;
+  data: Buffer[];
+}
+
+/** Talks one dialog: greeting, then each command must answer OK, except the last (OK or ERR). */
+function dialog(program: string, commands: string[]): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(program, ['-g'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    } catch (e) {
+      reject(new PinentryError(`cannot start pinentry ${program}: ${(e as Error).message}`));
+      return;
+    }
+    const data: Buffer[] = [];
+    let pending = Buffer.alloc(0);
+    let step = -1; // -1: awaiting the greeting
+    let settled = false;
+    const finish = (err: Error | null, out?: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      child.stdin.end('BYE\n');
+      if (err) {
+        for (const d of data) d.fill(0);
+        child.kill();
+        reject(err);
+      } else resolve(out!);
+    };
+    const send = (): void => {
+      child.stdin.write(commands[step]! + '\n');
+    };
+    child.on('error', (e) => finish(new PinentryError(`cannot start pinentry ${program}: ${(e as NodeJS.ErrnoException).code ?? e.message} (set [websphinx] pinentry in the config)`)));
+    child.stdin.on('error', () => undefined); // reported by 'close'
+    child.on('close', (code) => finish(new PinentryError(`pinentry ${program} ended early (exit code ${code})`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      const all = Buffer.concat([pending, chunk]);
+      pending.fill(0);
+      let start = 0;
+      for (let nl = all.indexOf(0x0a); nl >= 0 && !settled; nl = all.indexOf(0x0a, start)) {
+        const line = parseLine(all.subarray(start, nl));
+        start = nl + 1;
+        const last = step === commands.length - 1;
+        if (line.kind === 'skip') continue;
+        if (line.kind === 'D' && last) data.push(line.data);
+        else if (line.kind === 'OK') {
+          if (last) finish(null, { ok: true, data });
+          else {
+            step++;
+            send();
+          }
+        } else if (line.kind === 'ERR' && last) finish(null, { ok: false, data });
+        else if (line.kind === 'ERR') finish(new PinentryError(`pinentry ${program} refused ${commands[step]!.split(' ')[0]}: ${line.text}`));
+        else finish(new PinentryError(`pinentry ${program} does not speak Assuan (unexpected reply)`));
+      }
+      pending = Buffer.from(all.subarray(start));
+      all.fill(0);
+    });
+  });
+}
+
+export class Pinentry {
+  constructor(readonly program: string) {}
+
+  /** The PIN (decoded bytes; the caller wipes it), or null on cancel or an empty PIN. */
+  async getPin(t: Texts & { prompt: string }): Promise<Buffer | null> {
+    const r = await dialog(this.program, pinCommands(t));
+    const pin = Buffer.concat(r.data);
+    for (const d of r.data) d.fill(0);
+    if (!r.ok || pin.length === 0) {
+      pin.fill(0);
+      return null;
+    }
+    return pin;
+  }
+
+  /** true when the user chose `ok`. */
+  async confirm(t: Texts & { ok: string; cancel: string }): Promise<boolean> {
+    return (await dialog(this.program, confirmCommands(t))).ok;
+  }
+}
