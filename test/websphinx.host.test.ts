@@ -4,7 +4,8 @@
 // and every password compared with what `sphinx get` prints.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { qrPayload } from '../client/qr.js';
 import { SYMBOLS } from '../shared/constants.js';
@@ -29,8 +30,7 @@ const secrets: string[] = [MASTER, MASTER2];
 function setup(): Promise<void> {
   ready ??= (async () => {
     oracle = await startOracle();
-    const dir = join(process.env['TMPDIR'] ?? '/tmp', `websphinx-pin-${process.pid}`);
-    pin = scriptedPinentry(dir);
+    pin = scriptedPinentry(mkdtempSync(join(tmpdir(), 'websphinx-pin-')));
     user = await userHome(oracle, {}, { pinentry: pin.path, log: '~/websphinx.log' });
     host = startHost(user.home);
   })();
@@ -263,7 +263,6 @@ test('a real pinentry-tty on a pty: login gives sphinx get\'s password; Ctrl-D c
   await setup();
   const u = await userHome(oracle);
   const mk = (pw: string | null, tag: string) => ptyPinentry(join(u.home, tag), pw, 'master password');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(u.home, 'ok'));
   mkdirSync(join(u.home, 'cancel'));
   const ok = mk(MASTER, 'ok');
