@@ -13,6 +13,7 @@ import { have, svgToPng, zbarDecode } from './client.support.js';
 import { startOracle, type RunningOracle } from './helpers/oracle-process.js';
 import { frame, scriptedPinentry, startHost, unframe, userHome, type Host, type ScriptedPinentry, type UserHome } from './helpers/websphinx.js';
 import { ptyPinentry } from './helpers/x11-pinentry.js';
+import { descendants } from './helpers/x11-env.js';
 
 const MASTER = 'correct horse %41 100% "battery"';
 const MASTER2 = 'a n3w m4ster p%ssword, longer';
@@ -66,6 +67,14 @@ test('create asks twice, shows the strength, asks again on "try another"; the pa
   assert.match(log, /SETOK use this\nSETCANCEL try another\nCONFIRM/);
   assert.match(log, /SETDESC your .* master password can be recovered online in/);
   assert.match(log, /START \["-g"\]/);
+});
+
+test('the host runs with the huge-pages tunable (argon2 speed, as dist/bin/sphinx), re-launched once', async () => {
+  await setup();
+  const kids = descendants(host.proc.pid!);
+  assert.is(kids.length, 1, `one child: ${kids}`);
+  const env = readFileSync(`/proc/${kids[0]}/environ`, 'latin1').split('\0');
+  assert.ok(env.includes('GLIBC_TUNABLES=glibc.malloc.hugetlb=1'), env.filter((e) => e.startsWith('GLIBC')).join());
 });
 
 test('list shows the new user', async () => {

@@ -3,6 +3,7 @@
 // (websphinx.md), and its `install` / `uninstall` commands. Started by a
 // browser (arguments: the extension's origin, or Firefox's manifest path and
 // extension id), it serves framed requests on stdin until EOF.
+import { spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,6 +63,32 @@ export function parseCommand(argv: readonly string[]): { cmd: 'help' } | { cmd: 
   return { cmd: first, ...(b !== undefined ? { browser: b as Browser | 'all' } : {}), system: !!values.system };
 }
 
+/**
+ * Argon2id allocates 64 MiB per password; with this glibc tunable malloc asks
+ * for transparent huge pages and argon2 runs ~3x faster here (the same as
+ * dist/bin/sphinx sets, see README). glibc reads it at process start only.
+ */
+export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
+
+const needsTunable = (env: NodeJS.ProcessEnv): boolean => process.platform === 'linux' && !(env['GLIBC_TUNABLES'] ?? '').includes('glibc.malloc.hugetlb');
+
+/** Runs the host again with the tunable (once per browser connection: one node start); stdin/stdout are inherited, untouched here. */
+function relaunchWithTunable(argv: readonly string[]): Promise<number> {
+  const t = process.env['GLIBC_TUNABLES'];
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, GLIBC_TUNABLES: t ? `${t}:${HUGE_PAGES_TUNABLE}` : HUGE_PAGES_TUNABLE },
+  });
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, () => child.kill(s));
+  return new Promise((resolve) => {
+    child.on('error', (e) => {
+      process.stderr.write(`websphinx: cannot start the host: ${e.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+  });
+}
+
 /** The installed host: this file, symlinks resolved (what a manifest's absolute path names). */
 export const hostPath = (): string => realpathSync(fileURLToPath(import.meta.url));
 
@@ -74,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
   if (!cmd) {
+    if (needsTunable(process.env)) return relaunchWithTunable(argv);
     if (isatty(0)) process.stderr.write('websphinx: this is the browser\'s native-messaging host; it reads framed messages on stdin (see websphinx --help)\n');
     // A browser starts the host in its own directory: read the config as the CLI does from the user's home.
     process.chdir(homedir());
