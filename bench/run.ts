@@ -3,7 +3,7 @@
 // with the machine, the command and the date.
 import { cpus, totalmem } from 'node:os';
 
-const areas = (process.argv[2] ?? 'core,equihash,oracle,client').split(',');
+const areas = (process.argv[2] ?? 'core,equihash,oracle,client,websphinx').split(',');
 
 console.log(`# bench ${new Date().toISOString()} — node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
 for (const area of areas) {
