@@ -36,7 +36,7 @@ export async function main(): Promise<void> {
   try {
     const cr = await u.sphinx(['create', 'alice', 'bench.example'], MASTER);
     if (cr.code !== 0) throw new Error(`create: ${cr.stderr}`);
-    const want = cr.stdout.trim();
+    const want = cr.stdout.replace(/\n$/, '');
     const login = async (): Promise<number> => {
       const t0 = performance.now();
       const r = await host.request({ cmd: 'login', mode: 'insert', site: 'bench.example', name: 'alice' });
@@ -51,7 +51,7 @@ export async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       logins.push(await login());
       const g = await u.sphinx(['get', 'alice', 'bench.example'], MASTER);
-      if (g.code !== 0 || g.stdout.trim() !== want) throw new Error(`sphinx get: ${g.stderr}`);
+      if (g.code !== 0 || g.stdout.replace(/\n$/, '') !== want) throw new Error(`sphinx get: ${g.stderr}`);
       gets.push(g.ms);
     }
     console.log(`websphinx login vs sphinx get, median of ${RUNS} alternating runs, level-0 puzzle, oracle child on 127.0.0.1, pinned self-signed cert\n`);

@@ -144,7 +144,7 @@ test('chromium + test extension + `websphinx install --browser chromium`: the pa
   assert.is(got.id, 'ojbhlhidchjkmjmpeonendekpoacahni');
   const [list, login, change, commit] = got.replies;
   assert.equal(list, { results: { names: [USER], cmd: 'list', mode: 'init', site: SITE } });
-  assert.is(login.results.password, created.stdout.trim());
+  assert.is(login.results.password, created.stdout.replace(/\n$/, ''));
   assert.match(change.results.password, /^[A-Za-z0-9]{16}$/);
   assert.equal(commit, { results: { result: true, name: USER, site: SITE, cmd: 'commit', mode: 'insert' } });
   assert.is(await u.expected(MASTER2, USER, SITE), change.results.password);

@@ -282,7 +282,7 @@ test('a real pinentry-tty on a pty: login gives sphinx get\'s password; Ctrl-D c
   let h = startHost(u.home);
   const r = await h.request({ cmd: 'login', mode: 'insert', site: SITE, name: USER });
   await h.end();
-  assert.is(r.results?.password, r0.stdout.trim(), `${JSON.stringify(r)}\n${ok.transcript()}`);
+  assert.is(r.results?.password, r0.stdout.replace(/\n$/, ''), `${JSON.stringify(r)}\n${ok.transcript()}`);
   assert.match(ok.transcript(), /login: "alice@example.org" at example\.org/);
   writeFileSync(u.configFile, readFileSync(u.configFile, 'utf8').replace(ok.path, cancel.path));
   h = startHost(u.home);

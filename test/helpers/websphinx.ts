@@ -189,7 +189,7 @@ export interface UserHome {
 export async function userHome(oracle: RunningOracle, client: Record<string, string | boolean> = {}, websphinx: Record<string, string> = {}): Promise<UserHome> {
   const home = mkdtempSync(join(tmpdir(), 'websphinx-home-'));
   const configFile = join(home, '.config', 'sphinx', 'config');
-  mkdirSync(dirname(configFile), { recursive: true });
+  mkdirSync(dirname(configFile), { recursive: true, mode: 0o700 });
   const section = (name: string, keys: Record<string, string | boolean | number>): string => `[${name}]\n` + Object.entries(keys).map(([k, v]) => `${k} = ${String(v)}\n`).join('');
   writeFileSync(
     configFile,
