@@ -32,7 +32,8 @@ function setup(): Promise<void> {
   ready ??= (async () => {
     oracle = await startOracle();
     pin = scriptedPinentry(mkdtempSync(join(tmpdir(), 'websphinx-pin-')));
-    user = await userHome(oracle, {}, { pinentry: pin.path, log: '~/websphinx.log' });
+    // "False" is false (pwdsphinx's host read it as a true string): commit/undo/delete below ask nothing
+    user = await userHome(oracle, { rwd_keys: 'False' }, { pinentry: pin.path, log: '~/websphinx.log' });
     host = startHost(user.home);
   })();
   return ready;

@@ -104,7 +104,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (needsTunable(process.env)) return relaunchWithTunable(argv);
     if (isatty(0)) process.stderr.write('websphinx: this is the browser\'s native-messaging host; it reads framed messages on stdin (see websphinx --help)\n');
     // A browser starts the host in its own directory: read the config as the CLI does from the user's home.
-    process.chdir(homedir());
+    try {
+      process.chdir(homedir());
+    } catch {
+      /* no home directory: the config files under it are missing anyway */
+    }
     const { runHost } = await import('./host.js');
     return runHost();
   }
