@@ -3,7 +3,7 @@
 // flow runs. No I/O here; host.ts binds the real pinentry and flows.
 import type { RuleSpec } from '../client/args.js';
 import type { Texts } from './assuan.js';
-import { doneReply, FAIL, listReply, passwordReply, qrReply, type Reply, type Request } from './requests.js';
+import { doneReply, listReply, passwordReply, qrReply, type Reply, type Request } from './requests.js';
 
 /** The client's flows (client/flows.ts), bound to the user's config and masterkey. */
 export interface Flows {
@@ -115,4 +115,3 @@ export async function dispatch(r: Request, deps: HostDeps): Promise<Reply> {
   }
 }
 
-export { FAIL };

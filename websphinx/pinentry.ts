@@ -47,6 +47,7 @@ function dialog(program: string, commands: string[]): Promise<Outcome> {
     child.stdout.on('data', (chunk: Buffer) => {
       const all = Buffer.concat([pending, chunk]);
       pending.fill(0);
+      chunk.fill(0);
       let start = 0;
       for (let nl = all.indexOf(0x0a); nl >= 0 && !settled; nl = all.indexOf(0x0a, start)) {
         const line = parseLine(all.subarray(start, nl));
