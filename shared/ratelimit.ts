@@ -207,6 +207,14 @@ export class ReplayCache {
     return this.live.size;
   }
 
+  /** Live entries forgotten to make room so far (a flood beyond the capacity; for the log). */
+  evictions = 0;
+
+  /** Every remembered entry (MAC, expiresAt): to carry the cache across a restart. */
+  *entries(): IterableIterator<[Uint8Array, number]> {
+    for (const [key, at] of this.live) yield [new Uint8Array(Buffer.from(key, 'latin1')), at];
+  }
+
   /** Is `mac` remembered and not yet expired at `now`? */
   has(mac: Uint8Array, now: number): boolean {
     const at = this.live.get(keyOf(mac));
@@ -243,6 +251,7 @@ export class ReplayCache {
     if (this.live.size >= this.capacity) {
       // Full of live entries: forget the one expiring soonest, the new one included
       // (its replay window is then the shortest one left unguarded).
+      this.evictions++;
       if (expiresAt <= this.heap[0]!.at) return true;
       this.live.delete(this.pop().key);
     }
