@@ -93,6 +93,9 @@ export interface OracleServer {
   close(): Promise<void>;
 }
 
+/** A request in progress whose peer has been quiet for less than this is not evicted before idle connections. */
+const STALL_GRACE_MS = 2000;
+
 /** Largest message a client legitimately sends at once (new user list: 34 + 65535 + 64), with slack. */
 const MAX_BUFFERED = 72 * 1024;
 
@@ -397,12 +400,15 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       // stalled mid-way), so neither a flood of silent handshakes nor one of
       // connections that send a byte and go quiet pushes out a real client;
       // never one the oracle is working on (or that waits for a max_kids slot).
+      // A request in progress counts as idle only after STALL_GRACE_MS: its
+      // client may be busy (argon2 between CREATE's messages).
       let victim: Socket = raw;
       let oldest = Infinity;
       for (const [s, st] of conns) {
         if (st.peer?.working) continue;
-        if (st.lastActivity < oldest) {
-          oldest = st.lastActivity;
+        const since = st.lastActivity + (st.busy ? STALL_GRACE_MS : 0);
+        if (since < oldest) {
+          oldest = since;
           victim = s;
         }
       }
@@ -423,10 +429,14 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   });
 
   server.on('tlsClientError', (e: Error, sock: TLSSocket) => {
-    log.debug(`TLS handshake failed: ${errText(e)}`);
     // A peer that disconnects before or during the handshake (a TCP health
     // check) is no failed request; one that speaks something else is.
-    if (cfg.logPeers && !isCode(e, 'ECONNRESET')) log.warn(`failed request from ${sock.remoteAddress ?? '?'}: TLS handshake (${errText(e)})`);
+    if (isCode(e, 'ECONNRESET')) {
+      log.debug('connection closed before the end of the TLS handshake');
+      return;
+    }
+    log.debug(`TLS handshake failed: ${errText(e)}`);
+    if (cfg.logPeers) log.warn(`failed request from ${sock.remoteAddress ?? '?'}: TLS handshake (${errText(e)})`);
   });
 
   server.on('secureConnection', (sock: TLSSocket) => {

@@ -631,7 +631,9 @@ test('concurrent CHANGE and COMMIT on one record are serialized: the record stay
 });
 
 test('GETs during a storm of CHANGE/COMMIT/UNDO always see one whole generation (key and rules together)', async () => {
-  const o = await oracleWith({ server: { max_kids: 16, timeout: 20 } });
+  // 24 identical GET requests (one alpha) within a second: rl_gracetime 60 lets
+  // the oracle give each a distinct challenge (it stamps repeats earlier, within the window).
+  const o = await oracleWith({ server: { max_kids: 16, timeout: 20, rl_gracetime: 60 } });
   const w = new Wire(o, { readTimeoutMs: 20000 });
   const kp = randomKeypair();
   const A = randomAlpha(); // one alpha for every generation and every GET: beta identifies the key
