@@ -16,7 +16,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -25,12 +25,12 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { StreamConn } from '../client/conn.js';
 import { toHex } from '../shared/bytes.js';
-import { CHALLENGE_SIZE, Op, POINT_SIZE } from '../shared/constants.js';
+import { CHALLENGE_SIZE, Op } from '../shared/constants.js';
 import * as msg from '../shared/messages.js';
 import { solve } from '../shared/equihash.js';
-import { respond } from '../shared/oprf.js';
 import { runOracle, serverConfigText, startOracle } from './helpers/oracle-process.js';
-import { FAILED, Wire, newGen, newUserList, randomAlpha, readRecord, reply, type Gen } from './helpers/wire.js';
+import { assertGet, makeRecord } from './helpers/oracle-asserts.js';
+import { FAILED, Wire, newGen, newUserList, randomAlpha, reply } from './helpers/wire.js';
 
 type Oracle = Awaited<ReturnType<typeof startOracle>>;
 
@@ -66,22 +66,6 @@ test.after(async () => {
   for (const m of mounts) spawnSync('umount', ['-l', m]);
   for (const d of tmpdirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function makeRecord(w: Wire, list = newUserList()): Promise<{ id: Uint8Array; gen: Gen }> {
-  const id = new Uint8Array(randomBytes(32));
-  const gen = newGen();
-  assert.ok(await w.create(id, gen, list), 'CREATE');
-  return { id, gen };
-}
-
-async function assertGet(o: Oracle, w: Wire, id: Uint8Array, gen: Gen, what: string): Promise<void> {
-  const alpha = randomAlpha();
-  const r = await w.get(id, alpha);
-  assert.ok(r !== FAILED, `${what}: GET answered fail`);
-  assert.is(toHex(r.rules), toHex(gen.rules), `${what}: GET returns the stored rules`);
-  const key = readRecord(o.datadir, id)!.get('key')!;
-  assert.is(toHex(r.beta), toHex(respond(alpha, key)), `${what}: beta = k·alpha`);
-}
 
 /** A solved CHALLENGE_VERIFY packet for GET of id (connection 1 done, puzzle solved). */
 async function solvedGet(w: Wire, id: Uint8Array): Promise<Uint8Array> {

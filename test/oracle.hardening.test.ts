@@ -26,6 +26,7 @@ import { solve } from '../shared/equihash.js';
 import { respond } from '../shared/oprf.js';
 import { signDetached } from '../shared/sign.js';
 import { startOracle } from './helpers/oracle-process.js';
+import { assertGet, makeRecord } from './helpers/oracle-asserts.js';
 import {
   FAILED,
   Wire,
@@ -83,24 +84,6 @@ function alive(o: Oracle): boolean {
   } catch {
     return false;
   }
-}
-
-/** A record made over the protocol; returns its id and generation. */
-async function makeRecord(w: Wire): Promise<{ id: Uint8Array; gen: Gen }> {
-  const id = new Uint8Array(randomBytes(32));
-  const gen = newGen();
-  assert.ok(await w.create(id, gen, newUserList()), 'CREATE');
-  return { id, gen };
-}
-
-/** A full GET (challenge, puzzle, verify + GET) answered with the stored rules and k·alpha of the stored key. */
-async function assertGet(o: Oracle, w: Wire, id: Uint8Array, gen: Gen, what: string): Promise<void> {
-  const alpha = randomAlpha();
-  const r = await w.get(id, alpha);
-  assert.ok(r !== FAILED, `${what}: GET answered fail`);
-  assert.is(toHex(r.rules), toHex(gen.rules), `${what}: GET returns the stored rules`);
-  const key = readRecord(o.datadir, id)!.get('key')!;
-  assert.is(toHex(r.beta), toHex(respond(alpha, key)), `${what}: beta = k·alpha`);
 }
 
 /** Resolves when the socket closes (or is destroyed); rejects after ms. */
