@@ -33,7 +33,15 @@ export interface ServerConfig {
   rl_decay: number;
   rl_threshold: number;
   rl_gracetime: number;
-  /** Used challenges remembered at most (replay protection; the soonest-expiring is forgotten beyond). */
+  /**
+   * Used challenges remembered at most (replay protection; the soonest-expiring
+   * is forgotten beyond, no request is refused). Sized from what can be used
+   * within a freshness window: one oracle process completes at most ~870
+   * verify connections/s (Node's TLS floor, 1.15 ms per resumed handshake,
+   * BENCHMARKS.md), so the cheapest puzzles (level 0, 11 s window) keep at
+   * most ~9,600 entries live; the default leaves a 13x margin for longer
+   * windows, at ~150 bytes per entry (20 MB when full).
+   */
   replayCache: number;
   /** CREATEs per second per source address (token bucket refill; 0: unlimited). */
   createRate: number;
