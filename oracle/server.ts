@@ -31,7 +31,7 @@ import { concat as concatBytes, toHex, utf8 } from '../shared/bytes.js';
 import { ReplayCache } from '../shared/ratelimit.js';
 import type { ServerConfig } from './config.js';
 import { TokenBuckets, sourceKey } from './createlimit.js';
-import { EPOCH_SIZE, saveUsedChallenges, takeUsedChallenges, type UsedChallenges } from './replaystore.js';
+import { EPOCH_SIZE, clearRunning, markRunning, previousStop, saveUsedChallenges, type PreviousStop } from './replaystore.js';
 import { sodium, wipe } from '../shared/sodium.js';
 import { ensureDevCert } from './devcert.js';
 import { Semaphore } from './locks.js';
@@ -312,12 +312,12 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   const creds = await bounded(loadCredentials(certPath, keyPath), limit, `reading ssl_cert ${certPath} and ssl_key ${keyPath}`);
   let macKey: Uint8Array;
   let recovered = 0;
-  let used: UsedChallenges | null;
+  let prev: PreviousStop;
   let warnings: string[];
   try {
     macKey = await bounded(loadMacKey(cfg.datadir), limit, `reading the MAC key in ${cfg.datadir}`);
     recovered = await bounded(recover(cfg.datadir), limit, `recovering ${cfg.datadir}`);
-    used = await bounded(takeUsedChallenges(cfg.datadir, now()), limit, `reading the used challenges in ${cfg.datadir}`);
+    prev = await bounded(previousStop(cfg.datadir, now()), limit, `reading the used challenges in ${cfg.datadir}`);
     warnings = await bounded(permissionWarnings(cfg.datadir), limit, `checking the permissions of ${cfg.datadir}`);
   } catch (e) {
     if (e instanceof StartupError) throw e;
@@ -328,7 +328,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   const replay = new ReplayCache(capacity);
   const issued = new ReplayCache(capacity);
   const startedAt = now();
-  for (const [mac, at] of used?.entries ?? []) {
+  for (const [mac, at] of prev.kind === 'clean' ? prev.entries : []) {
     replay.checkAndRemember(mac, at, startedAt);
     issued.checkAndRemember(mac, at, startedAt);
   }
@@ -356,11 +356,20 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
     if (!buckets.take(sourceKey(source ?? '?'), now())) return 'CREATE rate limit (create_rate, create_burst) for this source';
     return null;
   };
-  // No snapshot from a clean shutdown: the used set is lost, so start a new
-  // epoch (a new challenge key): no challenge from before can be replayed.
-  const epoch = used?.epoch ?? new Uint8Array(randomBytes(EPOCH_SIZE));
-  const challengeKey = sodium.crypto_generichash(32, concatBytes(CHALLENGE_KEY_CONTEXT, epoch), macKey);
-  wipe(macKey);
+  // After a crash the used set is lost: a new epoch (a new challenge key), so
+  // no challenge from before can be replayed. See oracle/replaystore.ts.
+  const epoch = prev.kind === 'clean' ? prev.epoch : prev.kind === 'crash' ? new Uint8Array(randomBytes(EPOCH_SIZE)) : null;
+  let challengeKey = macKey;
+  if (epoch) {
+    challengeKey = sodium.crypto_generichash(32, concatBytes(CHALLENGE_KEY_CONTEXT, epoch), macKey);
+    wipe(macKey);
+  }
+  try {
+    await bounded(markRunning(cfg.datadir), limit, `marking ${cfg.datadir} in use`);
+  } catch (e) {
+    if (e instanceof StartupError) throw e;
+    log.warn(`cannot create ${cfg.datadir}/.running (${errText(e)}): after a crash, challenges from before it could be replayed until they expire`);
+  }
   const ctx: OracleContext = {
     store,
     macKey: challengeKey,
@@ -500,7 +509,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   rotate.unref();
   if (devWarning) log.warn(devWarning);
   for (const w of warnings) log.warn(w);
-  if (used === null) log.info('no used-challenge record from a clean shutdown: new challenge key, challenges issued before this start are refused');
+  if (prev.kind === 'crash') log.warn('the last run did not shut down cleanly: new challenge key, challenges issued before this start are refused');
   if (store instanceof FsStorage) {
     store.sweepTemp().then(
       (n) => n > 0 && log.info(`removed ${n} leftover temp file(s) in record directories`),
@@ -549,6 +558,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
               // For the next start: the used challenges (else it refuses every earlier challenge).
               try {
                 const n = await saveUsedChallenges(cfg.datadir, epoch, replay.entries());
+                await clearRunning(cfg.datadir);
                 log.info(`saved ${n} used challenge(s) for the next start`);
               } catch (e) {
                 log.warn(`could not save the used challenges (${errText(e)}): the next start refuses challenges issued before it`);

@@ -22,7 +22,7 @@ import { seedKeypair, signDetached, type Keypair } from '../shared/sign.js';
 import { serverConfig } from '../oracle/config.js';
 import { createLogger, silentLogger } from '../oracle/log.js';
 import { startServer, type OracleServer } from '../oracle/server.js';
-import { USED_CHALLENGES_FILE } from '../oracle/replaystore.js';
+import { RUNNING_FILE, USED_CHALLENGES_FILE } from '../oracle/replaystore.js';
 
 // ------------------------------------------------------------------ fixture
 
@@ -673,7 +673,7 @@ test('DELETE updates the user list and removes the record directory', async () =
   await expectOk(c, 'DELETE');
   assert.not.ok(existsSync(recDir(rec.id)));
   assert.is(hex(file(rec.list.uid, 'blob')), hex(msg.encodeBlob(s)));
-  assert.equal(readdirSync(datadir()).filter((n) => n.startsWith('.') && n !== USED_CHALLENGES_FILE), [], 'no leftovers');
+  assert.equal(readdirSync(datadir()).filter((n) => n.startsWith('.') && n !== USED_CHALLENGES_FILE && n !== RUNNING_FILE), [], 'no leftovers');
 });
 
 test('DELETE fails without the user list, with a bad list signature, or with a stranger as list owner', async () => {
