@@ -18,6 +18,7 @@ import { constants as fsc } from 'node:fs';
 import { lstat, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAC_SIZE } from '../shared/constants.js';
+import { fsyncPath } from './storage.js';
 
 export const USED_CHALLENGES_FILE = '.used-challenges';
 export const RUNNING_FILE = '.running';
@@ -42,23 +43,15 @@ const exists = async (path: string): Promise<boolean> =>
 export async function markRunning(datadir: string): Promise<void> {
   const fh = await open(join(datadir, RUNNING_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_NOFOLLOW, 0o600);
   await fh.close();
-  await syncDir(datadir);
+  await fsyncPath(datadir);
 }
 
 /** After a clean shutdown (and the snapshot): remove the marker. */
 export async function clearRunning(datadir: string): Promise<void> {
   await rm(join(datadir, RUNNING_FILE), { force: true });
-  await syncDir(datadir);
+  await fsyncPath(datadir);
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsc.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * How the last life ended; with a snapshot, its content (read, then deleted:
@@ -89,7 +82,7 @@ async function takeUsedChallenges(datadir: string, now: number): Promise<UsedCha
   }
   try {
     await rm(path); // a crash in this life must not find it again
-    await syncDir(datadir);
+    await fsyncPath(datadir);
   } catch {
     return null;
   }

@@ -27,12 +27,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { concat as concatBytes, toHex, utf8 } from '../shared/bytes.js';
-import { ReplayCache } from '../shared/ratelimit.js';
+import { toHex } from '../shared/bytes.js';
+import { ReplayCache, deriveChallengeKey } from '../shared/ratelimit.js';
 import type { ServerConfig } from './config.js';
 import { TokenBuckets, sourceKey } from './createlimit.js';
 import { EPOCH_SIZE, clearRunning, markRunning, previousStop, saveUsedChallenges, type PreviousStop } from './replaystore.js';
-import { sodium, wipe } from '../shared/sodium.js';
 import { ensureDevCert } from './devcert.js';
 import { Semaphore } from './locks.js';
 import { createLogger, errText, type Logger } from './log.js';
@@ -55,9 +54,6 @@ export const TLS_CIPHERS = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 const TLS_OPTIONS = { minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS } as const;
-
-/** Domain separation of the per-epoch challenge key (see oracle/replaystore.ts). */
-const CHALLENGE_KEY_CONTEXT = utf8('sphinx-ts oracle challenge key v1');
 
 const isCode = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoException)?.code === code;
 
@@ -361,8 +357,8 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   const epoch = prev.kind === 'clean' ? prev.epoch : prev.kind === 'crash' ? new Uint8Array(randomBytes(EPOCH_SIZE)) : null;
   let challengeKey = macKey;
   if (epoch) {
-    challengeKey = sodium.crypto_generichash(32, concatBytes(CHALLENGE_KEY_CONTEXT, epoch), macKey);
-    wipe(macKey);
+    challengeKey = deriveChallengeKey(macKey, epoch);
+    macKey.fill(0);
   }
   try {
     await bounded(markRunning(cfg.datadir), limit, `marking ${cfg.datadir} in use`);

@@ -106,7 +106,8 @@ export class DamagedRecord extends Error {
   override name = 'DamagedRecord';
 }
 
-async function fsyncPath(path: string): Promise<void> {
+/** fsync a file or directory by path. */
+export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, fsc.O_RDONLY);
   try {
     await fh.sync();

@@ -146,6 +146,19 @@ export function makeChallenge(macKey: Uint8Array, req: Uint8Array, level: number
   return concat(head, computeMac(macKey, req, head));
 }
 
+/** Domain separation of the per-epoch challenge key (oracle/replaystore.ts). */
+const CHALLENGE_KEY_CONTEXT = 'sphinx-ts oracle challenge key v1';
+
+/**
+ * The challenge MAC key of one epoch: keyed BLAKE2b (key = the oracle's MAC
+ * key) of a context string and the epoch. A new epoch after a crash makes
+ * every challenge issued before it fail its MAC.
+ */
+export function deriveChallengeKey(macKey: Uint8Array, epoch: Uint8Array): Uint8Array {
+  checkMacKey(macKey);
+  return sodium.crypto_generichash(KEY_SIZE, concat(new TextEncoder().encode(CHALLENGE_KEY_CONTEXT), epoch), macKey);
+}
+
 export type ChallengeCheck =
   | { ok: true; n: number; k: number; ts: number; level: number; expiresAt: number }
   | { ok: false; reason: string };
