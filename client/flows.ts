@@ -222,7 +222,7 @@ export async function change(
   try {
     const c = await rateLimited(env, msg.buildRequest(Op.CHANGE, id, alpha));
     try {
-      const notFound = `cannot change: no record for user ${q(user)} at ${q(host)}${env.rwdKeys ? ', or the old master password is wrong' : ''}`;
+      const notFound = noRecord(env, 'change', user, host, 'the old master password');
       rwdOld = await authenticate(env, c, id, { pwd: oldPwd, r, alpha }, notFound);
       const nb = blind(newPwd);
       r2 = nb.r;
@@ -289,7 +289,7 @@ async function commitOrUndo(env: FlowEnv, op: 'commit' | 'undo', pwd: Uint8Array
         c,
         id,
         { pwd, r, alpha },
-        `cannot ${op}: no record for user ${q(user)} at ${q(host)}${env.rwdKeys ? ', or the master password is wrong' : ''}`,
+        noRecord(env, op, user, host),
       );
       const nothing =
         op === 'commit'
@@ -309,6 +309,18 @@ export const commit = (env: FlowEnv, pwd: Uint8Array, user: string, host: string
 /** UNDO: back to the password before the last COMMIT. */
 export const undo = (env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<void> => commitOrUndo(env, 'undo', pwd, user, host);
 
+/**
+ * "No record" for change, commit, undo and delete. A user the host's list
+ * still names may have lost its record to an interrupted create or delete
+ * (the list and the record are two writes, issue 14): say how to clean up.
+ */
+function noRecord(env: FlowEnv, op: string, user: string, host: string, pwd = 'the master password'): string {
+  return (
+    `cannot ${op}: no record for user ${q(user)} at ${q(host)}${env.rwdKeys ? `, or ${pwd} is wrong` : ''}` +
+    ` (if \`sphinx list ${host}\` still names ${q(user)}, an interrupted create or delete left it there: create it again, then delete it)`
+  );
+}
+
 /** DELETE: removes the record and the user from the host's list. */
 export async function del(env: FlowEnv, pwd: Uint8Array, user: string, host: string): Promise<void> {
   const id = recordId(env.masterkey, user, host);
@@ -322,7 +334,7 @@ export async function del(env: FlowEnv, pwd: Uint8Array, user: string, host: str
         c,
         id,
         { pwd, r, alpha },
-        `cannot delete: no record for user ${q(user)} at ${q(host)}${env.rwdKeys ? ', or the master password is wrong' : ''}`,
+        noRecord(env, 'delete', user, host),
       );
       await updateUserList(
         env,

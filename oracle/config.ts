@@ -33,6 +33,28 @@ export interface ServerConfig {
   rl_decay: number;
   rl_threshold: number;
   rl_gracetime: number;
+  /**
+   * Used challenges remembered at most (replay protection; the soonest-expiring
+   * is forgotten beyond, no request is refused). Sized from what can be used
+   * within a freshness window: one oracle process completes at most ~870
+   * verify connections/s (Node's TLS floor, 1.15 ms per resumed handshake,
+   * BENCHMARKS.md), so the cheapest puzzles (level 0, 11 s window) keep at
+   * most ~9,600 entries live; the default leaves a 13x margin for longer
+   * windows, at ~150 bytes per entry (20 MB when full).
+   */
+  replayCache: number;
+  /** CREATEs per second per source address (token bucket refill; 0: unlimited). */
+  createRate: number;
+  /** CREATEs a source may make at once (token bucket size). */
+  createBurst: number;
+  /** MiB of free space in the datadir below which CREATE is refused (0: no reserve). */
+  createMinFree: number;
+  /** Seconds between session-ticket key rotations. */
+  ticketRotate: number;
+  /** Seconds each start-up step (datadir, certificate, MAC key, listen) may take. */
+  startupTimeout: number;
+  /** Log failed requests with the peer address (for fail2ban; see contrib/fail2ban). */
+  logPeers: boolean;
 }
 
 export const SERVER_DEFAULTS = Object.freeze({
@@ -45,6 +67,13 @@ export const SERVER_DEFAULTS = Object.freeze({
   max_kids: 5,
   max_conns: 1000,
   ...RATE_LIMIT_DEFAULTS,
+  replay_cache: 131072,
+  create_rate: 0.1,
+  create_burst: 30,
+  create_min_free: 64,
+  ticket_rotate: 3600,
+  startup_timeout: 10,
+  log_peers: false,
 });
 
 function positiveSeconds(v: number, key: string): number {
@@ -77,6 +106,13 @@ export function serverConfig(sections: Sections, cwd = process.cwd(), home?: str
     rl_decay: getInt(s, 'rl_decay', SERVER_DEFAULTS.rl_decay, 1),
     rl_threshold: getInt(s, 'rl_threshold', SERVER_DEFAULTS.rl_threshold, 0, 0xffffffff),
     rl_gracetime: getInt(s, 'rl_gracetime', SERVER_DEFAULTS.rl_gracetime, 0, 86400),
+    replayCache: getInt(s, 'replay_cache', SERVER_DEFAULTS.replay_cache, 1, 100_000_000),
+    createRate: getNumber(s, 'create_rate', SERVER_DEFAULTS.create_rate, 0),
+    createBurst: getInt(s, 'create_burst', SERVER_DEFAULTS.create_burst, 1, 1_000_000),
+    createMinFree: getNumber(s, 'create_min_free', SERVER_DEFAULTS.create_min_free, 0),
+    ticketRotate: positiveSeconds(getNumber(s, 'ticket_rotate', SERVER_DEFAULTS.ticket_rotate, 0), 'ticket_rotate'),
+    startupTimeout: positiveSeconds(getNumber(s, 'startup_timeout', SERVER_DEFAULTS.startup_timeout, 0), 'startup_timeout'),
+    logPeers: getBool(s, 'log_peers', SERVER_DEFAULTS.log_peers),
   };
 }
 
@@ -100,6 +136,13 @@ earlier ones; --config FILE reads only FILE.
   rl_decay      seconds of quiet per difficulty drop  (1800)
   rl_threshold  requests per difficulty level         (1)
   rl_gracetime  extra seconds to answer a puzzle      (10)
+  replay_cache  used challenges remembered at most    (131072)
+  create_rate   CREATEs per second per source, 0 off  (0.1)
+  create_burst  CREATEs a source may make at once     (30)
+  create_min_free  MiB free below which CREATE is refused (64)
+  ticket_rotate seconds between TLS ticket key changes (3600)
+  startup_timeout  seconds each start-up step may take (10)
+  log_peers     log failed requests with the peer address (false)
 
 Without ssl_cert and ssl_key the oracle runs in development mode: the datadir
 defaults to ./data and a self-signed certificate is generated there

@@ -1,23 +1,23 @@
 // The oracle's cryptography, all of it, from libsodium (libsodium-wrappers-sumo):
 // constant-time with the long-term record keys, and its load time does not
 // matter in a daemon. The oracle's side of the OPRF (protocol.md §2), Ed25519
-// verification of the clients' auth signatures, and (shared/ratelimit.ts)
+// verification of the clients' auth signatures, and (oracle/challenge.ts)
 // the keyed-BLAKE2b MAC of its puzzle challenges.
 //
 // libsodium's WebAssembly instantiates asynchronously: this module awaits it
-// at import, so importing it is what makes `sodium` usable in the oracle
-// (shared/ratelimit.ts included).
+// at import, so importing it is what makes `sodium` usable in the oracle.
 //
 // Every failure is a ProtocolError whose message names the step, never a
 // value: callers may log these messages.
 import { constantTimeEqual, wipe } from '../shared/bytes.js';
 import { PK_SIZE, POINT_SIZE, SCALAR_SIZE, SIG_SIZE } from '../shared/constants.js';
 import { ProtocolError } from '../shared/errors.js';
-import { sodium, sodiumReady } from '../shared/libsodium.js';
+import _sodium from 'libsodium-wrappers-sumo';
 
-await sodiumReady;
+await _sodium.ready;
 
-export { sodium };
+/** libsodium, ready (the oracle's only crypto provider; the client never loads it). */
+export const sodium = _sodium;
 
 /**
  * True iff `p` is a canonical ristretto255 encoding of a group element

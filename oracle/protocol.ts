@@ -24,7 +24,7 @@ import {
   SIG_SIZE,
 } from '../shared/constants.js';
 import * as equihash from '../shared/equihash.js';
-import { ProtocolError } from '../shared/errors.js';
+import { ProtocolError, isNoSpace } from '../shared/errors.js';
 import {
   BLOB_PREFIX_SIZE,
   KEY_RULE_SIZE,
@@ -45,15 +45,8 @@ import {
   type Request,
 } from '../shared/messages.js';
 import { respond, verifyDetached } from './crypto.js';
-import {
-  ReplayCache,
-  checkChallenge,
-  decodeDifficulty,
-  encodeDifficulty,
-  makeChallenge,
-  nextDifficulty,
-  type DifficultyConfig,
-} from '../shared/ratelimit.js';
+import { ReplayCache, decodeDifficulty, encodeDifficulty, nextDifficulty, type DifficultyConfig } from '../shared/ratelimit.js';
+import { checkChallenge, makeChallenge } from './challenge.js';
 import type { Storage } from './storage.js';
 
 /** The peer closed (or the connection died) before sending what we needed. */
@@ -68,10 +61,13 @@ export interface Peer {
   /** Bytes received but not read yet. */
   readonly pending: number;
   write(data: Uint8Array): void;
+  /** Where the connection comes from (the CREATE limit's key); absent in tests without sockets. */
+  readonly source?: string;
 }
 
 export interface OracleContext {
   store: Storage;
+  /** Key of the challenge MACs (the server derives one per life of the used-challenge set). */
   macKey: Uint8Array;
   /** Unix time in seconds (may be fractional). */
   now: () => number;
@@ -85,6 +81,12 @@ export interface OracleContext {
    * its timestamp instead, so every challenge issued is unique.
    */
   issued?: ReplayCache;
+  /**
+   * Asked before each CREATE with the peer's source: null admits it, a string
+   * (the reason, for the log) refuses it. Rate limiting and the free-space
+   * reserve live in the server shell.
+   */
+  admitCreate?: (source: string | undefined) => string | null;
   random?: (n: number) => Uint8Array;
 }
 
@@ -104,7 +106,11 @@ class Fail extends Error {
   override name = 'Fail';
 }
 
-/** At most this many seconds of timestamp bump to make a challenge unique (then it is issued anyway). */
+/**
+ * At most this many seconds of timestamp shift to make a challenge unique
+ * (then it is issued anyway). The shift goes back in time, so a repeated
+ * challenge only ever lives shorter than the first, never longer.
+ */
 const MAX_TS_BUMP = 64;
 
 const opName = (op: number): string => OP_NAMES[op] ?? `0x${op.toString(16).padStart(2, '0')}`;
@@ -198,13 +204,16 @@ async function challengeCreate(peer: Peer, ctx: OracleContext, out: Outcome): Pr
     encodeDifficulty(nextDifficulty(prev ? decodeDifficulty(prev) : null, now, ctx.rl)),
   );
   const level = stored ? decodeDifficulty(stored)!.level : 0;
-  let challenge = makeChallenge(ctx.macKey, req, level, now);
+  const ts = Math.floor(now);
+  let challenge = makeChallenge(ctx.macKey, req, level, ts);
   if (ctx.issued) {
     const window = DIFFICULTIES[level]!.timeout + ctx.rl.rl_gracetime;
-    for (let bump = 0; bump < MAX_TS_BUMP; bump++) {
-      if (bump > 0) challenge = makeChallenge(ctx.macKey, req, level, now + bump);
+    // Back in time, but never so far that the challenge is born expired.
+    const maxBump = Math.min(MAX_TS_BUMP, Math.floor(window) - 1);
+    for (let bump = 0; bump <= Math.max(0, maxBump); bump++) {
+      if (bump > 0) challenge = makeChallenge(ctx.macKey, req, level, ts - bump);
       const mac = challenge.subarray(CHALLENGE_SIZE - MAC_SIZE);
-      if (ctx.issued.checkAndRemember(mac, Math.floor(now) + bump + window, now)) break;
+      if (ctx.issued.checkAndRemember(mac, ts - bump + window, now)) break;
     }
   }
   reply(peer, challenge);
@@ -223,12 +232,11 @@ async function challengeVerify(peer: Peer, ctx: OracleContext, out: Outcome): Pr
   const solution = await peer.read(equihash.solsize(check.n, check.k));
   if (!equihash.verify(check.n, check.k, puzzleSeed(challenge, req), solution)) throw new Fail('bad puzzle solution');
   const mac = challenge.subarray(CHALLENGE_SIZE - MAC_SIZE);
-  if (ctx.replay.has(mac, now)) throw new Fail('replayed challenge');
-  // Fail closed: a full cache would forget a live entry, reopening its replay window.
-  if (ctx.replay.isFull(now)) throw new Fail('replay cache full (puzzle flood); client should retry later');
-  if (!ctx.replay.checkAndRemember(mac, check.expiresAt, now)) {
-    throw new Fail('replayed challenge');
-  }
+  // A full cache forgets the entry expiring soonest (see ReplayCache): it
+  // never refuses an honest request. Replaying a forgotten challenge only
+  // repeats that same request (same id and alpha, and CHANGE, COMMIT, UNDO,
+  // DELETE and READ still need the record's signature on a fresh nonce).
+  if (!ctx.replay.checkAndRemember(mac, check.expiresAt, now)) throw new Fail('replayed challenge');
   switch (op) {
     case Op.GET:
       return get(peer, ctx, request);
@@ -392,6 +400,8 @@ async function create(peer: Peer, ctx: OracleContext, out: Outcome): Promise<voi
   const id = rest.slice(0, ID_SIZE);
   const alpha = rest.slice(ID_SIZE);
   out.id = id;
+  const refused = ctx.admitCreate?.(peer.source) ?? null;
+  if (refused) throw new Fail(refused);
   const hex = toHex(id);
   if ((await ctx.store.read(hex, [])) !== null) throw new Fail('record exists');
   const k = rnd(ctx, 32);
@@ -419,8 +429,22 @@ async function del(peer: Peer, ctx: OracleContext, request: Request): Promise<vo
   try {
     const list = await userListExchange(peer, ctx, true);
     expectEnd(peer);
-    if (!(await list.store())) throw new Fail('user list changed meanwhile');
-    if (!(await ctx.store.remove(toHex(request.id), { pub: rec['pub']! }))) {
+    const hex = toHex(request.id);
+    let listStored: boolean;
+    try {
+      listStored = await list.store();
+    } catch (e) {
+      if (!isNoSpace(e)) throw e;
+      // A full disk: the new list needs a block the record's removal frees.
+      // Remove the record first (a list naming a user without a record is
+      // what a crash between the two writes leaves too; `list` says so).
+      if (!(await ctx.store.remove(hex, { pub: rec['pub']! }))) throw new Fail('record changed meanwhile');
+      if (!(await list.store())) throw new Fail('record deleted; its user list changed meanwhile');
+      peer.write(OK);
+      return;
+    }
+    if (!listStored) throw new Fail('user list changed meanwhile');
+    if (!(await ctx.store.remove(hex, { pub: rec['pub']! }))) {
       throw new Fail('record changed meanwhile');
     }
     peer.write(OK); // after storing: always ok (expectEnd ran before)

@@ -9,20 +9,54 @@
 //   slot only while it has a complete message to work on; waiting for the peer
 //   never holds one, and accepting never waits for one (§8.4).
 // - At most `max_conns` open connections: a new one beyond that evicts the
-//   oldest idle connection (not being processed), or is itself dropped.
+//   connection that has waited longest on its peer, whatever its stage (TLS
+//   handshake, no request byte yet, a request stalled mid-way); never one the
+//   oracle is working on (else the new one is dropped).
 // - Every connection is closed after its reply (success or fail).
+// - TLS 1.2 with ECDHE + AES-GCM or ChaCha20-Poly1305 only (Mozilla
+//   "intermediate"), and TLS 1.3; the session-ticket key is replaced every
+//   `ticket_rotate` seconds, so a stolen ticket key cannot decrypt older sessions.
+// - Start-up: every step (datadir, certificate, MAC key, listen) is bounded
+//   by `startup_timeout` and fails with one line.
+// - Replay protection survives restarts (oracle/replaystore.ts).
+// - CREATE: a token bucket per source and a free-space reserve (createlimit.ts).
 import type { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { toHex } from '../shared/bytes.js';
 import { ReplayCache } from '../shared/ratelimit.js';
+import { deriveChallengeKey } from './challenge.js';
 import type { ServerConfig } from './config.js';
+import { TokenBuckets, sourceKey } from './createlimit.js';
+import { EPOCH_SIZE, clearRunning, markRunning, previousStop, saveUsedChallenges, type PreviousStop } from './replaystore.js';
 import { ensureDevCert } from './devcert.js';
 import { Semaphore } from './locks.js';
 import { createLogger, errText, type Logger } from './log.js';
 import { PeerGone, serve, type OracleContext, type Peer } from './protocol.js';
 import { FsStorage, loadMacKey, prepareDatadir, recover, type Storage } from './storage.js';
+
+/**
+ * Mozilla "intermediate" without DHE: TLS 1.3's suites, and for TLS 1.2 only
+ * ECDHE with AES-GCM or ChaCha20-Poly1305 (no CBC, CCM, ARIA, no static RSA).
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+const TLS_OPTIONS = { minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS } as const;
+
+const isCode = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoException)?.code === code;
 
 /** A problem that keeps the oracle from starting; its message is one line for the operator. */
 export class StartupError extends Error {
@@ -36,7 +70,7 @@ export interface OracleServerOptions {
   logger?: Logger;
   /** Randomness for record keys and auth nonces (tests only). */
   random?: (n: number) => Uint8Array;
-  /** Used challenge MACs remembered at most (default 65536). */
+  /** Used challenge MACs remembered at most (default: config replay_cache). */
   replayCapacity?: number;
   /** Default: FsStorage on the datadir. */
   storage?: Storage;
@@ -56,6 +90,9 @@ export interface OracleServer {
   close(): Promise<void>;
 }
 
+/** A request in progress whose peer has been quiet for less than this is not evicted before idle connections. */
+const STALL_GRACE_MS = 2000;
+
 /** Largest message a client legitimately sends at once (new user list: 34 + 65535 + 64), with slack. */
 const MAX_BUFFERED = 72 * 1024;
 
@@ -68,6 +105,8 @@ interface ConnState {
   busy: boolean;
   /** TLS is up and serve() runs on it. */
   session: boolean;
+  /** performance.now() of the last sign of life: accepted, handshake done, bytes received, reply sent. */
+  lastActivity: number;
   timer: NodeJS.Timeout;
   /** The request's byte stream, once TLS is up. */
   peer?: SocketPeer;
@@ -80,6 +119,7 @@ class SocketPeer implements Peer {
   private gone = false;
   private waiter: (() => void) | null = null;
   private hasKid = false;
+  private wantsKid = false;
   /** Replies are queued and sent when we wait for the peer or finish (one TLS record with the close). */
   private out: Uint8Array[] = [];
 
@@ -88,8 +128,12 @@ class SocketPeer implements Peer {
     private readonly kids: Semaphore,
     /** Called once, when the first request byte has arrived. */
     private readonly onRequest: () => void,
+    /** Called whenever bytes arrive. */
+    private readonly onActivity: () => void,
+    readonly source: string | undefined,
   ) {
     sock.on('data', (d: Buffer) => {
+      this.onActivity();
       this.chunks.push(d);
       this.buffered += d.length;
       if (this.buffered > MAX_BUFFERED) sock.destroy();
@@ -114,9 +158,9 @@ class SocketPeer implements Peer {
     w?.();
   }
 
-  /** Holds a max_kids slot: the oracle is working on it, not waiting for the peer. */
+  /** Holds or waits for a max_kids slot: the oracle is working on it, not waiting for the peer. */
   get working(): boolean {
-    return this.hasKid;
+    return this.hasKid || this.wantsKid;
   }
 
   releaseKid(): void {
@@ -137,7 +181,9 @@ class SocketPeer implements Peer {
     }
     this.onRequest();
     if (!this.hasKid) {
+      this.wantsKid = true;
       await this.kids.acquire();
+      this.wantsKid = false;
       this.hasKid = true;
       if (this.sock.destroyed) {
         this.releaseKid();
@@ -178,16 +224,16 @@ class SocketPeer implements Peer {
   }
 }
 
-function loadCredentials(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
+async function loadCredentials(certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {
   let cert: Buffer;
   let key: Buffer;
   try {
-    cert = readFileSync(certPath);
+    cert = await readFile(certPath);
   } catch (e) {
     throw new StartupError(`cannot read ssl_cert ${certPath}: ${(e as NodeJS.ErrnoException).code ?? errText(e)}`);
   }
   try {
-    key = readFileSync(keyPath);
+    key = await readFile(keyPath);
   } catch (e) {
     throw new StartupError(`cannot read ssl_key ${keyPath}: ${(e as NodeJS.ErrnoException).code ?? errText(e)}`);
   }
@@ -201,7 +247,32 @@ function loadCredentials(certPath: string, keyPath: string): { cert: Buffer; key
 
 const describe = (c: ServerConfig): string =>
   `datadir ${c.datadir}; timeout ${c.timeout} s, max_kids ${c.maxKids}, max_conns ${c.maxConns}, ` +
-  `rl_decay ${c.rl_decay} s, rl_threshold ${c.rl_threshold}, rl_gracetime ${c.rl_gracetime} s, verbose ${c.verbose ? 'on' : 'off'}`;
+  `rl_decay ${c.rl_decay} s, rl_threshold ${c.rl_threshold}, rl_gracetime ${c.rl_gracetime} s, replay_cache ${c.replayCache}, ` +
+  `create_rate ${c.createRate}/s, create_burst ${c.createBurst}, create_min_free ${c.createMinFree} MiB, verbose ${c.verbose ? 'on' : 'off'}`;
+
+/** `p`, or a StartupError naming `what` once `seconds` have passed (a start-up step that hangs, e.g. on a dead NFS mount). */
+function bounded<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, rej) => {
+    t = setTimeout(() => rej(new StartupError(`${what} took more than ${seconds} s (startup_timeout); check that path or device`)), seconds * 1000);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(t));
+}
+
+/** Start-up warnings for a datadir or MAC key other users can reach, each with the chmod that fixes it. */
+async function permissionWarnings(datadir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const [path, want, what] of [
+    [datadir, 0o700, 'datadir'],
+    [join(datadir, 'key'), 0o600, 'MAC key'],
+  ] as const) {
+    const mode = (await stat(path)).mode & 0o777;
+    if (mode & 0o077) {
+      out.push(`${what} ${path} is accessible to other users (mode ${mode.toString(8).padStart(4, '0')}): run chmod ${want.toString(8)} ${path}`);
+    }
+  }
+  return out;
+}
 
 /** Prepare the datadir and certificate, listen, and serve. Throws StartupError (before listening) on a configuration problem. */
 export async function startServer(opts: OracleServerOptions): Promise<OracleServer> {
@@ -209,17 +280,18 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   const log = opts.logger ?? createLogger({ verbose: cfg.verbose });
   const now = opts.now ?? ((): number => Date.now() / 1000);
 
+  const limit = cfg.startupTimeout;
   try {
-    await prepareDatadir(cfg.datadir);
+    await bounded(prepareDatadir(cfg.datadir), limit, `preparing datadir ${cfg.datadir}`);
   } catch (e) {
-    throw new StartupError(errText(e));
+    throw e instanceof StartupError ? e : new StartupError(errText(e));
   }
   let certPath: string;
   let keyPath: string;
   let devWarning: string | null = null;
   if (cfg.devCert) {
     try {
-      const dev = await ensureDevCert(cfg.datadir);
+      const dev = await bounded(ensureDevCert(cfg.datadir), limit, `creating the development certificate in ${cfg.datadir}`);
       certPath = dev.certPath;
       keyPath = dev.keyPath;
       devWarning =
@@ -227,29 +299,82 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
         `${dev.generated ? ' (generated now)' : ''}. Clients must pin it (ssl_cert); phones refuse it. ` +
         'Configure a CA-signed certificate for real use.';
     } catch (e) {
+      if (e instanceof StartupError) throw e;
       throw new StartupError(`cannot create the development certificate in ${cfg.datadir}: ${errText(e)}`);
     }
   } else {
     certPath = cfg.sslCert!;
     keyPath = cfg.sslKey!;
   }
-  const creds = loadCredentials(certPath, keyPath);
+  const creds = await bounded(loadCredentials(certPath, keyPath), limit, `reading ssl_cert ${certPath} and ssl_key ${keyPath}`);
   let macKey: Uint8Array;
   let recovered = 0;
+  let prev: PreviousStop;
+  let warnings: string[];
   try {
-    macKey = await loadMacKey(cfg.datadir);
-    recovered = await recover(cfg.datadir);
+    macKey = await bounded(loadMacKey(cfg.datadir), limit, `reading the MAC key in ${cfg.datadir}`);
+    recovered = await bounded(recover(cfg.datadir), limit, `recovering ${cfg.datadir}`);
+    prev = await bounded(previousStop(cfg.datadir, now()), limit, `reading the used challenges in ${cfg.datadir}`);
+    warnings = await bounded(permissionWarnings(cfg.datadir), limit, `checking the permissions of ${cfg.datadir}`);
   } catch (e) {
+    if (e instanceof StartupError) throw e;
     throw new StartupError(`datadir ${cfg.datadir}: ${errText(e)}`);
   }
 
+  const capacity = opts.replayCapacity ?? cfg.replayCache;
+  const replay = new ReplayCache(capacity);
+  const issued = new ReplayCache(capacity);
+  const startedAt = now();
+  for (const [mac, at] of prev.kind === 'clean' ? prev.entries : []) {
+    replay.checkAndRemember(mac, at, startedAt);
+    issued.checkAndRemember(mac, at, startedAt);
+  }
+  const store = opts.storage ?? new FsStorage(cfg.datadir);
+  const buckets = new TokenBuckets(cfg.createRate, cfg.createBurst);
+  const minFree = cfg.createMinFree * 1024 * 1024;
+  let lastReserveWarning = -Infinity;
+  const admitCreate = (source: string | undefined): string | null => {
+    if (minFree > 0) {
+      let free = Infinity;
+      try {
+        const fs = statfsSync(cfg.datadir);
+        free = fs.bavail * fs.bsize;
+      } catch {
+        /* unknown: do not refuse on that account */
+      }
+      if (free < minFree) {
+        if (now() - lastReserveWarning >= 60) {
+          lastReserveWarning = now();
+          log.warn(`datadir ${cfg.datadir} has ${Math.floor(free / 1048576)} MiB free, below create_min_free (${cfg.createMinFree} MiB): refusing CREATE, every other operation works`);
+        }
+        return 'free space below create_min_free';
+      }
+    }
+    if (!buckets.take(sourceKey(source ?? '?'), now())) return 'CREATE rate limit (create_rate, create_burst) for this source';
+    return null;
+  };
+  // After a crash the used set is lost: a new epoch (a new challenge key), so
+  // no challenge from before can be replayed. See oracle/replaystore.ts.
+  const epoch = prev.kind === 'clean' ? prev.epoch : prev.kind === 'crash' ? new Uint8Array(randomBytes(EPOCH_SIZE)) : null;
+  let challengeKey = macKey;
+  if (epoch) {
+    challengeKey = deriveChallengeKey(macKey, epoch);
+    macKey.fill(0);
+  }
+  try {
+    await bounded(markRunning(cfg.datadir), limit, `marking ${cfg.datadir} in use`);
+  } catch (e) {
+    if (e instanceof StartupError) throw e;
+    log.warn(`cannot create ${cfg.datadir}/.running (${errText(e)}): after a crash, challenges from before it could be replayed until they expire`);
+  }
   const ctx: OracleContext = {
-    store: opts.storage ?? new FsStorage(cfg.datadir),
-    macKey,
+    store,
+    macKey: challengeKey,
     now,
     rl: { rl_decay: cfg.rl_decay, rl_threshold: cfg.rl_threshold, rl_gracetime: cfg.rl_gracetime },
-    replay: new ReplayCache(opts.replayCapacity ?? 65536),
-    issued: new ReplayCache(opts.replayCapacity ?? 65536),
+    replay,
+    issued,
+    admitCreate,
     ...(opts.random ? { random: opts.random } : {}),
   };
 
@@ -263,7 +388,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
   const server: TlsServer = createTlsServer({
     cert: creds.cert,
     key: creds.key,
-    minVersion: 'TLSv1.2',
+    ...TLS_OPTIONS,
     handshakeTimeout: timeoutMs,
     noDelay: true,
   } as Parameters<typeof createTlsServer>[0] & { noDelay: boolean });
@@ -276,21 +401,24 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       return;
     }
     if (conns.size >= cfg.maxConns) {
-      // Victim: the oldest idle connection (no request byte yet); failing
-      // that, the oldest one whose request is stalled on its peer (so a flood
-      // of connections that send one byte and go quiet cannot lock everyone
-      // out until their timeout); never one the oracle is working on.
+      // Victim: the connection that has waited on its peer the longest,
+      // whatever its stage (TLS handshake, no request byte yet, a request
+      // stalled mid-way), so neither a flood of silent handshakes nor one of
+      // connections that send a byte and go quiet pushes out a real client;
+      // never one the oracle is working on (or that waits for a max_kids slot).
+      // A request in progress counts as idle only after STALL_GRACE_MS: its
+      // client may be busy (argon2 between CREATE's messages).
       let victim: Socket = raw;
-      let stalled: Socket | null = null;
+      let oldest = Infinity;
       for (const [s, st] of conns) {
-        if (!st.busy) {
+        if (st.peer?.working) continue;
+        const since = st.lastActivity + (st.busy ? STALL_GRACE_MS : 0);
+        if (since < oldest) {
+          oldest = since;
           victim = s;
-          break;
         }
-        if (!stalled && st.peer && !st.peer.working) stalled = s;
       }
-      if (victim === raw && stalled) victim = stalled;
-      log.debug(victim === raw ? 'connection limit reached, all working: dropping the new connection' : 'connection limit reached: dropping the oldest idle or stalled connection');
+      log.debug(victim === raw ? 'connection limit reached, all working: dropping the new connection' : 'connection limit reached: dropping the connection idle or stalled longest');
       if (victim === raw) {
         raw.destroy();
         return;
@@ -298,7 +426,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       victim.destroy();
       conns.delete(victim);
     }
-    const st: ConnState = { busy: false, session: false, timer: setTimeout(() => raw.destroy(), timeoutMs) };
+    const st: ConnState = { busy: false, session: false, lastActivity: performance.now(), timer: setTimeout(() => raw.destroy(), timeoutMs) };
     conns.set(raw, st);
     raw.once('close', () => {
       clearTimeout(st.timer);
@@ -306,8 +434,15 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
     });
   });
 
-  server.on('tlsClientError', (e: Error) => {
+  server.on('tlsClientError', (e: Error, sock: TLSSocket) => {
+    // A peer that disconnects before or during the handshake (a TCP health
+    // check) is no failed request; one that speaks something else is.
+    if (isCode(e, 'ECONNRESET')) {
+      log.debug('connection closed before the end of the TLS handshake');
+      return;
+    }
     log.debug(`TLS handshake failed: ${errText(e)}`);
+    if (cfg.logPeers) log.warn(`failed request from ${sock.remoteAddress ?? '?'}: TLS handshake (${errText(e)})`);
   });
 
   server.on('secureConnection', (sock: TLSSocket) => {
@@ -318,9 +453,18 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       sock.destroy();
       return;
     }
-    const peer = new SocketPeer(sock, kids, () => {
-      if (st) st.busy = true;
-    });
+    if (st) st.lastActivity = performance.now();
+    const peer = new SocketPeer(
+      sock,
+      kids,
+      () => {
+        if (st) st.busy = true;
+      },
+      () => {
+        if (st) st.lastActivity = performance.now();
+      },
+      sock.remoteAddress,
+    );
     sessions++;
     if (st) {
       st.session = true;
@@ -329,6 +473,9 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
     const t0 = performance.now();
     serve(peer, ctx)
       .then((o) => {
+        // A connection that closes without sending a byte (a health probe) is no failed request.
+        if (!o.ok && o.op === '?' && o.detail === 'peer closed') return;
+        if (cfg.logPeers && !o.ok) log.warn(`failed request from ${peer.source ?? '?'}: ${o.op} (${o.detail ?? 'fail'})`);
         if (log.verbose) {
           const ms = (performance.now() - t0).toFixed(1);
           const id = o.id ? ` id=${toHex(o.id.subarray(0, 4))}` : '';
@@ -344,7 +491,7 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       });
   });
 
-  await new Promise<void>((resolve, reject) => {
+  await bounded(new Promise<void>((resolve, reject) => {
     const onErr = (e: NodeJS.ErrnoException): void => {
       reject(new StartupError(`cannot listen on ${cfg.address} port ${cfg.port}: ${e.code ?? e.message}`));
     };
@@ -354,8 +501,18 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
       server.on('error', (e: Error) => log.error(`server error: ${errText(e)}`));
       resolve();
     });
-  });
+  }), limit, `listening on ${cfg.address} port ${cfg.port}`);
+  const rotate = setInterval(() => server.setTicketKeys(randomBytes(48)), cfg.ticketRotate * 1000);
+  rotate.unref();
   if (devWarning) log.warn(devWarning);
+  for (const w of warnings) log.warn(w);
+  if (prev.kind === 'crash') log.warn('the last run did not shut down cleanly: new challenge key, challenges issued before this start are refused');
+  if (store instanceof FsStorage) {
+    store.sweepTemp().then(
+      (n) => n > 0 && log.info(`removed ${n} leftover temp file(s) in record directories`),
+      (e) => log.warn(`sweeping leftover temp files: ${errText(e)}`),
+    );
+  }
   if (recovered > 0) log.warn(`recovered ${recovered} interrupted record change(s) in ${cfg.datadir}`);
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
@@ -373,8 +530,8 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
     },
     async reload() {
       try {
-        const c = loadCredentials(certPath, keyPath);
-        server.setSecureContext({ cert: c.cert, key: c.key, minVersion: 'TLSv1.2' });
+        const c = await loadCredentials(certPath, keyPath);
+        server.setSecureContext({ cert: c.cert, key: c.key, ...TLS_OPTIONS });
         log.info(`reloaded certificate ${certPath} and key ${keyPath}`);
         return true;
       } catch (e) {
@@ -391,8 +548,20 @@ export async function startServer(opts: OracleServerOptions): Promise<OracleServ
         const done = (): void => {
           if (sessions > 0 || finished) return;
           finished = true;
+          clearInterval(rotate);
           for (const s of conns.keys()) s.destroy();
-          void serverClosed.then(resolve);
+          void serverClosed
+            .then(async () => {
+              // For the next start: the used challenges (else it refuses every earlier challenge).
+              try {
+                const n = await saveUsedChallenges(cfg.datadir, epoch, replay.entries());
+                await clearRunning(cfg.datadir);
+                log.info(`saved ${n} used challenge(s) for the next start`);
+              } catch (e) {
+                log.warn(`could not save the used challenges (${errText(e)}): the next start refuses challenges issued before it`);
+              }
+            })
+            .then(resolve);
         };
         // Idle connections (TLS handshake, or no request byte yet) are dropped
         // now; requests in progress finish (their whole life is bounded by `timeout`).

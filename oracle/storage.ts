@@ -17,18 +17,33 @@
 // A crash between the two renames leaves only `.<hex>.old`: every reader
 // restores it before looking (under the record's lock), and startup recovery
 // (recover()) does it for the whole datadir, so a record is always either
-// wholly old or wholly new. Leftover `.new` / `.del` directories and in-record
-// temp files (`.<name>.tmp`) are garbage and are removed.
+// wholly old or wholly new. Leftover `.new` / `.del` directories are garbage
+// and are removed by recover(); in-record temp files (`.<name>.tmp`) by
+// sweepTemp(), which the server runs in the background after each start. A
+// swap or file replacement that fails (a full disk) removes its temp
+// directory or file at once.
+//
+// Hostile or damaged files. Record files are opened with O_NOFOLLOW and must
+// be regular files, record directories must be real directories (lstat): a
+// symlink or a device there is refused (DamagedRecord, the request fails and
+// the log names the file), except a non-regular `difficulty`, which is
+// replaced (it is only rate-limit state). Files are created with O_EXCL, so
+// nothing is ever written through a symlink, i.e. outside the datadir.
+//
+// Full disk. Reads and deletes need no new blocks. A difficulty state that
+// cannot be stored (ENOSPC, EDQUOT) is kept in memory until it can be, so
+// challenges (and with them GET, list and DELETE) are still handed out.
 //
 // Concurrency: every operation on a record holds that record's in-process
 // mutex (one oracle process per datadir). Mutations are compare-and-set: the
 // caller passes the file contents it based its decision on and the change is
 // refused (false) if the record moved on meanwhile.
-import { closeSync, constants as fsc, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual } from '../shared/bytes.js';
+import { isNoSpace } from '../shared/errors.js';
 import { KEY_SIZE } from '../shared/constants.js';
 import { KeyedMutex } from './locks.js';
 
@@ -63,6 +78,18 @@ export interface Storage {
 const HEX_RE = /^[0-9a-f]{64}$/;
 const FILE_RE = /^[a-z.]{1,16}$/; // key, pub, rules, new, pub.new, rules.old, blob, difficulty, ...
 const LEFTOVER_RE = /^\.([0-9a-f]{64})\.(old|new|del)$/;
+const TEMP_RE = /^\.[a-z.]{1,16}\.tmp$/;
+/** Difficulty states kept in memory at most while the disk is full. */
+const MAX_UNSTORED = 100_000;
+
+/** A record directory must not be a symlink (lstat; cheap enough for every read). */
+function checkNotLink(dir: string): void {
+  try {
+    if (lstatSync(dir).isSymbolicLink()) throw new DamagedRecord(`${dir} is a symlink`);
+  } catch (e) {
+    if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw e;
+  }
+}
 
 function checkHex(hex: string): void {
   if (!HEX_RE.test(hex)) throw new RangeError('record id must be 64 lowercase hex digits');
@@ -73,7 +100,14 @@ function checkName(name: string): void {
 
 const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
 
-async function fsyncPath(path: string): Promise<void> {
+
+/** A record file or directory that is not what it must be (a symlink, a device...): refused, never followed. */
+export class DamagedRecord extends Error {
+  override name = 'DamagedRecord';
+}
+
+/** fsync a file or directory by path. */
+export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, fsc.O_RDONLY);
   try {
     await fh.sync();
@@ -99,6 +133,32 @@ async function writeNewFile(path: string, data: Uint8Array, sync: boolean): Prom
  */
 const ownBytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.length);
 
+/** Read a whole file without following a symlink (DamagedRecord for anything but a regular file). */
+function readRegularSync(path: string): Uint8Array | null {
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch (e) {
+    if (isCode(e, 'ENOENT', 'ENOTDIR')) return null;
+    if (isCode(e, 'ELOOP')) throw new DamagedRecord(`${path} is a symlink, not a regular file`);
+    throw e;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new DamagedRecord(`${path} is not a regular file`);
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return ownBytes(buf.subarray(0, got));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function readOrNull(path: string): Promise<Uint8Array | null> {
   try {
     return ownBytes(await readFile(path));
@@ -113,22 +173,19 @@ async function readOrNull(path: string): Promise<Uint8Array | null> {
  * for files of a few dozen bytes a blocking read costs microseconds, while a
  * thread-pool round trip per open/fstat/read/close costs far more CPU.
  */
-function readSmallSync(path: string): Uint8Array | null {
-  try {
-    return ownBytes(readFileSync(path));
-  } catch (e) {
-    if (isCode(e, 'ENOENT', 'ENOTDIR')) return null;
-    throw e;
-  }
-}
+const readSmallSync = readRegularSync;
 
+/** A real directory (not a symlink to one); DamagedRecord for anything else in its place. */
 async function isDir(path: string): Promise<boolean> {
+  let st;
   try {
-    return (await stat(path)).isDirectory();
+    st = await lstat(path);
   } catch (e) {
     if (isCode(e, 'ENOENT', 'ENOTDIR')) return false;
     throw e;
   }
+  if (!st.isDirectory()) throw new DamagedRecord(`${path} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}`);
+  return true;
 }
 
 const same = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean =>
@@ -143,6 +200,8 @@ export interface FsStorageOptions {
 
 export class FsStorage implements Storage {
   private readonly locks = new KeyedMutex();
+  /** Difficulty states that could not be written (full disk), by record. */
+  private readonly unstored = new Map<string, Uint8Array>();
   private readonly durable: boolean;
   private readonly onStep: ((step: string) => void | Promise<void>) | undefined;
 
@@ -187,6 +246,7 @@ export class FsStorage implements Storage {
     for (const n of names) checkName(n);
     return this.locks.with(hex, async () => {
       const dir = this.dir(hex);
+      checkNotLink(dir);
       const got = names.map((n) => readSmallSync(join(dir, n)));
       const out: Record<string, Uint8Array> = {};
       let missing = false;
@@ -212,7 +272,9 @@ export class FsStorage implements Storage {
     const dir = this.dir(hex);
     const out: Record<string, Uint8Array> = {};
     for (const ent of await readdir(dir, { withFileTypes: true })) {
-      if (!ent.isFile() || ent.name.startsWith('.') || !FILE_RE.test(ent.name)) continue;
+      if (ent.name.startsWith('.') || !FILE_RE.test(ent.name)) continue;
+      // A record file that is not a regular file would be silently dropped by a swap: refuse.
+      if (!ent.isFile()) throw new DamagedRecord(`${join(dir, ent.name)} is ${ent.isSymbolicLink() ? 'a symlink' : 'not a regular file'}`);
       const b = await readOrNull(join(dir, ent.name));
       if (b) out[ent.name] = b;
     }
@@ -250,7 +312,12 @@ export class FsStorage implements Storage {
     const dir = this.dir(hex);
     const tmp = join(dir, `.${name}.tmp`);
     await rm(tmp, { force: true });
-    await writeNewFile(tmp, data, sync);
+    try {
+      await writeNewFile(tmp, data, sync);
+    } catch (e) {
+      await rm(tmp, { force: true }); // a full disk must not keep the partial file
+      throw e;
+    }
     await this.step('file-written');
     await rename(tmp, join(dir, name));
     if (sync) await this.syncDir(dir);
@@ -262,9 +329,15 @@ export class FsStorage implements Storage {
     const tmp = join(this.datadir, `.${hex}.new`);
     const old = join(this.datadir, `.${hex}.old`);
     await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { mode: 0o700 });
-    for (const [n, b] of Object.entries(files)) await writeNewFile(join(tmp, n), b, this.durable);
-    await this.syncDir(tmp);
+    try {
+      await mkdir(tmp, { mode: 0o700 });
+      for (const [n, b] of Object.entries(files)) await writeNewFile(join(tmp, n), b, this.durable);
+      await this.syncDir(tmp);
+    } catch (e) {
+      // e.g. ENOSPC: free the space the half-built record holds now, not at the next restart
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
     await this.step('new-written');
     if (exists) {
       await rm(old, { recursive: true, force: true });
@@ -297,9 +370,23 @@ export class FsStorage implements Storage {
     checkHex(hex);
     return this.locks.with(hex, async () => {
       const dir = this.dir(hex);
-      let prev = readSmallSync(join(dir, 'difficulty'));
-      if (prev === null && !(await this.settle(hex))) return null;
-      if (prev === null) prev = readSmallSync(join(dir, 'difficulty'));
+      const path = join(dir, 'difficulty');
+      const readPrev = (): Uint8Array | null => {
+        try {
+          return readSmallSync(path);
+        } catch (e) {
+          if (!(e instanceof DamagedRecord)) throw e;
+          unlinkSync(path); // a symlink or device in place of rate-limit state: repaired, never followed
+          return null;
+        }
+      };
+      checkNotLink(dir);
+      let prev = readPrev();
+      if (prev === null && !(await this.settle(hex))) {
+        this.unstored.delete(hex);
+        return null;
+      }
+      if (prev === null) prev = readPrev() ?? this.unstored.get(hex) ?? null;
       const out = next(prev);
       // Synchronous (9 bytes) and not fsynced: losing an update to a power cut
       // only lowers the record's level. An existing 9-byte state is overwritten
@@ -307,22 +394,66 @@ export class FsStorage implements Storage {
       // is never torn, and it avoids ext4's flush-on-replace (truncate or
       // rename over a file), which costs 20 times the CPU. Anything else is
       // replaced with a temp file and a rename.
-      const path = join(dir, 'difficulty');
-      if (prev !== null && prev.length === out.length) {
-        const fd = openSync(path, 'r+');
+      const onDisk = prev !== null && !this.unstored.has(hex);
+      if (onDisk && prev!.length === out.length) {
+        const fd = openSync(path, fsc.O_WRONLY | fsc.O_NOFOLLOW);
         try {
           writeSync(fd, out, 0, out.length, 0);
         } finally {
           closeSync(fd);
         }
-      } else {
-        const tmp = join(dir, '.difficulty.tmp');
-        writeFileSync(tmp, out, { mode: 0o600 });
+        return out;
+      }
+      const tmp = join(dir, '.difficulty.tmp');
+      try {
+        rmSync(tmp, { force: true });
+        const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+        try {
+          writeSync(fd, out);
+        } finally {
+          closeSync(fd);
+        }
         await this.step('file-written');
         renameSync(tmp, path);
+        this.unstored.delete(hex);
+      } catch (e) {
+        if (!isNoSpace(e)) throw e;
+        // Full disk: keep the state in memory (bounded) so challenges, and with
+        // them GET, list and DELETE, still work; stored once there is room.
+        rmSync(tmp, { force: true });
+        if (this.unstored.size >= MAX_UNSTORED) this.unstored.delete(this.unstored.keys().next().value!);
+        this.unstored.set(hex, out);
       }
       return out;
     });
+  }
+
+  /**
+   * Remove the in-record temp files (`.<name>.tmp`) a crash left behind, one
+   * record at a time under its lock (the server runs it in the background
+   * after start-up). Returns how many it removed.
+   */
+  async sweepTemp(): Promise<number> {
+    let removed = 0;
+    for (const hex of await readdir(this.datadir)) {
+      if (!HEX_RE.test(hex)) continue;
+      removed += await this.locks.with(hex, async () => {
+        let n = 0;
+        let names: string[];
+        try {
+          names = await readdir(this.dir(hex));
+        } catch {
+          return 0; // gone, or not a directory: not ours to touch
+        }
+        for (const name of names) {
+          if (!TEMP_RE.test(name)) continue;
+          await rm(join(this.dir(hex), name), { force: true });
+          n++;
+        }
+        return n;
+      });
+    }
+    return removed;
   }
 }
 
@@ -352,14 +483,40 @@ export async function recover(datadir: string): Promise<number> {
   return fixed;
 }
 
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdir never settles for
+ * a path under /proc (it retries ENOENT forever).
+ */
+async function mkdirs(path: string): Promise<void> {
+  try {
+    await mkdir(path, { mode: 0o700 });
+  } catch (e) {
+    if (isCode(e, 'EEXIST')) return;
+    const parent = dirname(path);
+    if (!isCode(e, 'ENOENT') || parent === path) throw e;
+    await mkdirs(parent);
+    try {
+      await mkdir(path, { mode: 0o700 });
+    } catch (e2) {
+      if (!isCode(e2, 'EEXIST')) throw e2;
+    }
+  }
+}
+
 /** Create the datadir (0700) if needed and check that we can write there. Throws with a clear message. */
 export async function prepareDatadir(datadir: string): Promise<void> {
   try {
-    await mkdir(datadir, { recursive: true, mode: 0o700 });
+    await mkdirs(datadir);
   } catch (e) {
     throw new Error(`cannot create datadir ${datadir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (!(await isDir(datadir))) throw new Error(`datadir ${datadir} is not a directory`);
+  let st;
+  try {
+    st = await stat(datadir); // the datadir itself may be a symlink (e.g. to another disk)
+  } catch (e) {
+    throw new Error(`datadir ${datadir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!st.isDirectory()) throw new Error(`datadir ${datadir} is not a directory`);
   const probe = join(datadir, `.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await writeNewFile(probe, new Uint8Array(0), false);

@@ -1,9 +1,9 @@
 // Argon2id as SPHINX v1 uses it (protocol.md §2): libsodium crypto_pwhash
 // with OPSLIMIT/MEMLIMIT_INTERACTIVE, argon2id13, 32-byte output, computed by
 // the native `argon2` package (byte-identical; test/core.oprf checks it against
-// libsodium on the vectors). No libsodium here, so the client's fast `get`
-// path can use it before libsodium is loaded; the binding itself is loaded on
-// first use (or early, with preloadArgon2, while the network works).
+// libsodium on the vectors). The client never loads libsodium. The binding
+// is loaded on first use (or early, with preloadArgon2, while the network
+// works).
 import { createRequire } from 'node:module';
 import { ARGON2 } from './constants.js';
 

@@ -9,3 +9,6 @@ export class ProtocolError extends Error {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** An I/O error meaning the disk (or the quota) is full. */
+export const isNoSpace = (e: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((e as { code?: string } | null)?.code ?? '');

@@ -1,5 +1,6 @@
-// Rate-limit puzzles (protocol.md §4): the per-record difficulty state machine,
-// the oracle's MAC'd challenge, and a bounded replay cache.
+// Rate-limit puzzles (protocol.md §4): the per-record difficulty state machine
+// and a bounded replay cache. The oracle's MAC'd challenges, which need its
+// crypto, are in oracle/challenge.ts.
 //
 // Everything here is pure: the clock is an argument (`now`, unix seconds, may be
 // fractional, exactly what the reference gets from datetime.now().timestamp()).
@@ -12,17 +13,7 @@
 // - comparisons use the fractional `now`: decay when `now - rl_decay > ts`,
 //   decay by floor((now - ts) / rl_decay) levels; a challenge is fresh while
 //   `now - (timeout + gracetime) <= ts` (for n=60: ts+11 accepted, ts+11.74 not).
-import { sodium } from './libsodium.js'; // ready once oracle/crypto.ts is imported
-import { concat, constantTimeEqual } from './bytes.js';
-import {
-  CHALLENGE_HEAD_SIZE,
-  CHALLENGE_SIZE,
-  DIFFICULTIES,
-  DIFFICULTY_STATE_SIZE,
-  KEY_SIZE,
-  MAC_SIZE,
-} from './constants.js';
-import { encodeChallengeHead, isValidRequest } from './messages.js';
+import { DIFFICULTIES, DIFFICULTY_STATE_SIZE } from './constants.js';
 
 /** Per-record rate-limit state: `<datadir>/<hexid>/difficulty` = level u8 | count u32le | ts u32le. */
 export interface DifficultyState {
@@ -40,7 +31,7 @@ export interface DifficultyConfig {
 export const TOP_LEVEL = DIFFICULTIES.length - 1;
 const U32_MAX = 0xffffffff;
 
-function checkNow(now: number): void {
+export function checkNow(now: number): void {
   // Stored as u32: the reference cannot represent anything else either.
   if (!Number.isFinite(now) || now < 0 || now > U32_MAX) throw new RangeError(`clock out of range: ${now}`);
 }
@@ -123,66 +114,6 @@ export function decodeDifficulty(b: Uint8Array): DifficultyState | null {
   return { level: dv.getUint8(0), count: dv.getUint32(1, true), ts: dv.getUint32(5, true) };
 }
 
-function computeMac(macKey: Uint8Array, req: Uint8Array, head: Uint8Array): Uint8Array {
-  // mac = H(req | n | k | ts, key=oracle_mac_key, out=32); the reference streams req then head.
-  return sodium.crypto_generichash(MAC_SIZE, concat(req, head), macKey);
-}
-
-function checkMacKey(macKey: Uint8Array): void {
-  if (macKey.length !== KEY_SIZE) throw new RangeError(`oracle MAC key must be ${KEY_SIZE} bytes`);
-}
-
-/**
- * The 42-byte challenge the oracle sends for `req` at difficulty `level`:
- * n | k | ts u64le | mac, ts = floor(now).
- */
-export function makeChallenge(macKey: Uint8Array, req: Uint8Array, level: number, now: number): Uint8Array {
-  checkMacKey(macKey);
-  if (!isValidRequest(req)) throw new RangeError('makeChallenge: not a rate-limited request');
-  if (!Number.isInteger(level) || level < 0 || level > TOP_LEVEL) throw new RangeError(`level out of range: ${level}`);
-  checkNow(now);
-  const { n, k } = DIFFICULTIES[level]!;
-  const head = encodeChallengeHead(n, k, Math.floor(now));
-  return concat(head, computeMac(macKey, req, head));
-}
-
-export type ChallengeCheck =
-  | { ok: true; n: number; k: number; ts: number; level: number; expiresAt: number }
-  | { ok: false; reason: string };
-
-/**
- * Oracle side of connection 2: is `challenge` (42 bytes, as the client echoed
- * it) one we made for exactly `req`, for a known difficulty, and still fresh at
- * `now`? Never throws on peer data. On success `expiresAt` = ts + timeout +
- * gracetime, the last instant at which the challenge is accepted (feed it to
- * ReplayCache). The solution is not checked here (equihash.verify).
- */
-export function checkChallenge(
-  macKey: Uint8Array,
-  challenge: Uint8Array,
-  req: Uint8Array,
-  now: number,
-  gracetime: number,
-): ChallengeCheck {
-  checkMacKey(macKey);
-  if (!Number.isFinite(now)) throw new RangeError(`clock out of range: ${now}`);
-  if (!Number.isFinite(gracetime) || gracetime < 0) throw new RangeError(`gracetime out of range: ${gracetime}`);
-  if (challenge.length !== CHALLENGE_SIZE) return { ok: false, reason: 'challenge has the wrong size' };
-  if (!isValidRequest(req)) return { ok: false, reason: 'malformed request' };
-  const head = challenge.subarray(0, CHALLENGE_HEAD_SIZE);
-  const mac = computeMac(macKey, req, head);
-  if (!constantTimeEqual(mac, challenge.subarray(CHALLENGE_HEAD_SIZE))) return { ok: false, reason: 'bad challenge MAC' };
-  const n = challenge[0]!;
-  const k = challenge[1]!;
-  const level = levelOf(n, k);
-  if (level < 0) return { ok: false, reason: `unknown difficulty n=${n} k=${k}` };
-  const ts = Number(new DataView(head.buffer, head.byteOffset, head.length).getBigUint64(2, true));
-  const window = DIFFICULTIES[level]!.timeout + gracetime;
-  // Reference: fail if now - (timeout + gracetime) > ts.
-  if (now - window > ts) return { ok: false, reason: 'challenge expired' };
-  return { ok: true, n, k, ts, level, expiresAt: ts + window };
-}
-
 /**
  * Remembers the MACs of challenges already used, each until its challenge
  * expires, so a solved (challenge, request, solution) is accepted only once
@@ -205,6 +136,14 @@ export class ReplayCache {
 
   get size(): number {
     return this.live.size;
+  }
+
+  /** Live entries forgotten to make room so far (a flood beyond the capacity; for the log). */
+  evictions = 0;
+
+  /** Every remembered entry (MAC, expiresAt): to carry the cache across a restart. */
+  *entries(): IterableIterator<[Uint8Array, number]> {
+    for (const [key, at] of this.live) yield [new Uint8Array(Buffer.from(key, 'latin1')), at];
   }
 
   /** Is `mac` remembered and not yet expired at `now`? */
@@ -243,6 +182,7 @@ export class ReplayCache {
     if (this.live.size >= this.capacity) {
       // Full of live entries: forget the one expiring soonest, the new one included
       // (its replay window is then the shortest one left unguarded).
+      this.evictions++;
       if (expiresAt <= this.heap[0]!.at) return true;
       this.live.delete(this.pop().key);
     }

@@ -3,7 +3,7 @@
 // CLI as child processes with a temp HOME, cwd and --config file. Every
 // command and its failure paths (issue 4, Tests).
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -92,6 +92,21 @@ test('create then get; wrong master password → exit 2; unknown record → exit
   fails(bad, 2, /check digit.*mistyped/, 'wrong master password');
   fails(none, 1, /no record for user "nobody"/, 'unknown record');
   fails(again, 1, /exists already/, 'create of an existing record');
+});
+
+test('a user left in the list without its record (crash between the two writes): list, get and delete agree, create repairs', async () => {
+  const host = 'crash.example';
+  const before = new Set(readdirSync(oracle.datadir));
+  pw(await A.run(['create', 'ghost', host], { stdin: MASTER }), 'create');
+  const recordDir = readdirSync(oracle.datadir).find((d) => !before.has(d) && existsSync(join(oracle.datadir, d, 'key')))!;
+  assert.ok(recordDir, 'the record directory');
+  rmSync(join(oracle.datadir, recordDir), { recursive: true }); // what a crash after the list write leaves
+  okOut(await A.run(['list', host]), 'ghost\n', 'list still names the user (the list is all the oracle has)');
+  fails(await A.run(['get', 'ghost', host], { stdin: MASTER }), 1, /no record for user "ghost".*sphinx list/, 'get');
+  fails(await A.run(['delete', 'ghost', host], { stdin: MASTER }), 1, /no record for user "ghost".*interrupted create or delete.*create it again, then delete it/, 'delete explains');
+  pw(await A.run(['create', 'ghost', host], { stdin: MASTER }), 'create again');
+  ok(await A.run(['delete', 'ghost', host], { stdin: MASTER }), 'then delete');
+  okOut(await A.run(['list', host]), '', 'the list is clean');
 });
 
 /**

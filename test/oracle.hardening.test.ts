@@ -24,6 +24,7 @@ import { CHALLENGE_SIZE, Op, POINT_SIZE } from '../shared/constants.js';
 import * as msg from '../shared/messages.js';
 import { solve } from '../shared/equihash.js';
 import { startOracle } from './helpers/oracle-process.js';
+import { assertGet, makeRecord } from './helpers/oracle-asserts.js';
 import {
   FAILED,
   Wire,
@@ -83,24 +84,6 @@ function alive(o: Oracle): boolean {
   } catch {
     return false;
   }
-}
-
-/** A record made over the protocol; returns its id and generation. */
-async function makeRecord(w: Wire): Promise<{ id: Uint8Array; gen: Gen }> {
-  const id = new Uint8Array(randomBytes(32));
-  const gen = newGen();
-  assert.ok(await w.create(id, gen, newUserList()), 'CREATE');
-  return { id, gen };
-}
-
-/** A full GET (challenge, puzzle, verify + GET) answered with the stored rules and k·alpha of the stored key. */
-async function assertGet(o: Oracle, w: Wire, id: Uint8Array, gen: Gen, what: string): Promise<void> {
-  const alpha = randomAlpha();
-  const r = await w.get(id, alpha);
-  assert.ok(r !== FAILED, `${what}: GET answered fail`);
-  assert.is(toHex(r.rules), toHex(gen.rules), `${what}: GET returns the stored rules`);
-  const key = readRecord(o.datadir, id)!.get('key')!;
-  assert.is(toHex(r.beta), toHex(respond(alpha, key)), `${what}: beta = k·alpha`);
 }
 
 /** Resolves when the socket closes (or is destroyed); rejects after ms. */
@@ -631,7 +614,9 @@ test('concurrent CHANGE and COMMIT on one record are serialized: the record stay
 });
 
 test('GETs during a storm of CHANGE/COMMIT/UNDO always see one whole generation (key and rules together)', async () => {
-  const o = await oracleWith({ server: { max_kids: 16, timeout: 20 } });
+  // 24 identical GET requests (one alpha) within a second: rl_gracetime 60 lets
+  // the oracle give each a distinct challenge (it stamps repeats earlier, within the window).
+  const o = await oracleWith({ server: { max_kids: 16, timeout: 20, rl_gracetime: 60 } });
   const w = new Wire(o, { readTimeoutMs: 20000 });
   const kp = randomKeypair();
   const A = randomAlpha(); // one alpha for every generation and every GET: beta identifies the key

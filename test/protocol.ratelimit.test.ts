@@ -8,15 +8,14 @@ import { DIFFICULTIES, Op, RATE_LIMIT_DEFAULTS } from '../shared/constants.js';
 import {
   ReplayCache,
   TOP_LEVEL,
-  checkChallenge,
   decodeDifficulty,
   encodeDifficulty,
   levelOf,
-  makeChallenge,
   nextDifficulty,
   timeoutOf,
   type DifficultyState,
 } from '../shared/ratelimit.js';
+import { checkChallenge, makeChallenge } from '../oracle/challenge.js';
 import {
   buildRequest,
   challengeVerifyPacket,
