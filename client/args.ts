@@ -4,7 +4,8 @@
 // forms and loads yargs (cli-yargs.ts) only for help, usage errors and
 // option-rich forms; both end in `buildInvocation`, so they agree.
 import { SYMBOLS } from '../shared/constants.js';
-import { CliUsageError } from './errors.js';
+import { alphabet, maxSize } from '../shared/password.js';
+import { ClientError, CliUsageError } from './errors.js';
 
 export interface RuleSpec {
   /** canonical subset of "uld" ('' only through --classes s: symbols alone) */
@@ -142,6 +143,27 @@ export function checkRule(rule: RuleSpec): void {
   if (rule.target !== undefined) return;
   if (rule.classes === '' && new Set(rule.symbols).size < 2) {
     throw new CliUsageError('no character classes and fewer than two symbols: the password would be constant');
+  }
+}
+
+/**
+ * Well-formed but refused input (exit 1, before anything is read or sent): an
+ * empty user name (its record id would be the site's user-list id, which the
+ * oracle refuses), a size longer than 256 bits can fill with these classes.
+ */
+export function refuseBeforeSending(cmd: Command): void {
+  if ('user' in cmd && cmd.user === '') {
+    throw new ClientError('the user name is empty: give the name you log in with at the site (nothing was sent)');
+  }
+  if ((cmd.cmd === 'create' || cmd.cmd === 'change') && cmd.rule.target === undefined) {
+    const { classes, symbols, size } = cmd.rule;
+    const max = maxSize(classes, symbols);
+    if (size > max) {
+      const what = [classes && `classes ${classes}`, symbols && `${symbols.length} symbols`].filter(Boolean).join(' and ');
+      throw new ClientError(
+        `a size of ${size} is more than ${what} can give (${alphabet(classes, symbols).length} characters): at most ${max}; use a size up to ${max}, or 0 for the longest`,
+      );
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import { decodeUsers, encodeUsers, userNames } from '../shared/userlist.js';
 import type { RuleSpec } from './args.js';
 import type { Conn } from './conn.js';
 import { ClientError } from './errors.js';
+import { get } from './get.js';
 import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans, type WireEnv } from './wire.js';
 
 export { EARLY_CONNECT_MAX_N, rateLimited } from './wire.js';
@@ -209,9 +210,14 @@ export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: 
 }
 
 /** GET: one implementation, the fast path in get.ts (no libsodium before argon2). */
-export { get } from './get.js';
+export { get };
 
-/** CHANGE: a new key and rule, pending until COMMIT. Returns the new password. */
+/**
+ * CHANGE: a new key and rule, pending until COMMIT. Returns the new password.
+ * With validate_password on, the current master password is first checked
+ * against the record's check digit (a GET: CHANGE itself never returns the
+ * current rule), so a mistyped one fails with exit 2 before anything is stored.
+ */
 export async function change(
   env: FlowEnv,
   oldPwd: Uint8Array,
@@ -221,6 +227,7 @@ export async function change(
   spec: RuleSpec,
 ): Promise<string> {
   const target = encodeTarget(spec);
+  if (env.validatePassword) await get(env, oldPwd, user, host); // BadCheckDigit: nothing stored
   const id = recordId(env.masterkey, user, host);
   const blind = blindOf(env);
   const { r, alpha } = blind(oldPwd);

@@ -10,10 +10,10 @@ import { realpathSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { ProtocolError, UsageError } from '../shared/errors.js';
-import { buildInvocation, tokenize, type Command, type Invocation } from './args.js';
+import { buildInvocation, refuseBeforeSending, tokenize, type Command, type Invocation } from './args.js';
 import { describeConfig, loadClientConfig, type ClientConfig } from './config.js';
 import { ClientError, CliUsageError, Exit, unexplained } from './errors.js';
-import { readPasswords } from './input.js';
+import { readPasswords, type PasswordPrompt } from './input.js';
 import { initMasterkey, readMasterkey } from './masterkey.js';
 import { reportingSolve, Solver, uiFd } from './puzzle.js';
 import { flushTimings, mark } from './timing.js';
@@ -26,19 +26,22 @@ const FD3 = uiFd();
 const PROMPT = 'master password: ';
 const PROMPT_OLD = 'current master password: ';
 const PROMPT_NEW = 'new master password (empty: keep the current one): ';
+const PROMPT_AGAIN = 'the master password again: ';
+const PROMPT_NEW_AGAIN = 'the new master password again: ';
 
-/** Which passwords a command reads (protocol.md §7). */
-export function passwordPrompts(cmd: Command, rwdKeys: boolean): string[] {
+/** Which passwords a command reads (protocol.md §7); a new one is typed twice on a terminal. */
+export function passwordPrompts(cmd: Command, rwdKeys: boolean): PasswordPrompt[] {
   switch (cmd.cmd) {
     case 'create':
+      return [{ text: PROMPT, repeat: PROMPT_AGAIN }];
     case 'get':
-      return [PROMPT];
+      return [{ text: PROMPT }];
     case 'change':
-      return [PROMPT_OLD, PROMPT_NEW];
+      return [{ text: PROMPT_OLD }, { text: PROMPT_NEW, repeat: PROMPT_NEW_AGAIN }];
     case 'commit':
     case 'undo':
     case 'delete':
-      return rwdKeys ? [PROMPT] : [];
+      return rwdKeys ? [{ text: PROMPT }] : [];
     default:
       return [];
   }
@@ -81,12 +84,17 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
     connector = new Connector({ host: cfg.address, port: cfg.port, pinned, sslCertPath: cfg.sslCert });
     mark('setup');
     // With a human typing, the first connection would idle; open it after the prompt instead.
-    if (!typing) connector.prefetch();
+    // create and change first check the password is not empty: no connection before that.
+    const checked = cmd.cmd === 'create' || cmd.cmd === 'change';
+    if (!typing && !checked) connector.prefetch();
     mark('prefetch');
     solver = cmd.cmd === 'create' ? null : new Solver();
     pwds.push(...(await (pwdsP ?? readPasswords(prompts))));
     mark('password');
-    if (typing) connector.prefetch();
+    if (checked && pwds[0]!.length === 0) {
+      throw new ClientError(`the ${cmd.cmd === 'change' ? 'current ' : ''}master password is empty (empty stdin, or Ctrl-D at the prompt); nothing was sent`);
+    }
+    if (typing || checked) connector.prefetch();
     if (cmd.cmd === 'change' && pwds[1]!.length === 0) {
       pwds[1]!.fill(0);
       pwds[1] = Buffer.from(pwds[0]!); // empty new password = the old one
@@ -175,6 +183,7 @@ async function qr(cmd: { svg: boolean; key: boolean }, cfg: ClientConfig): Promi
 async function run(inv: Invocation): Promise<Result> {
   const cmd = inv.command;
   if (cmd.cmd === 'help') return { stdout: await help(cmd.topic), code: Exit.OK };
+  refuseBeforeSending(cmd);
   const cfg = loadClientConfig(inv.config);
   if (cfg.verbose) process.stderr.write(describeConfig(cfg).join('\n') + '\n');
   if (cmd.cmd === 'init') {
@@ -233,6 +242,12 @@ function isEntry(): boolean {
 
 /** Runs `sphinx` as a command: main(), then exit with its code. The bin (client/launcher.ts) calls it. */
 export function runAsBin(): void {
+  // Ctrl-C outside a prompt (a prompt reads it as a key in raw mode): exit 130, terminal restored.
+  process.once('SIGINT', () => {
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    process.stderr.write('\ninterrupted\n');
+    process.exit(Exit.INTERRUPTED);
+  });
   main().then(
     (code) => {
       mark('exit');
