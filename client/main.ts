@@ -11,7 +11,8 @@ import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { ProtocolError, UsageError } from '../shared/errors.js';
 import { buildInvocation, refuseBeforeSending, tokenize, type Command, type Invocation } from './args.js';
-import { describeConfig, loadClientConfig, type ClientConfig } from './config.js';
+import { describeConfig, loadClientSettings, showConfig, type ClientConfig } from './config.js';
+import { packageVersion } from '../shared/version.js';
 import { ClientError, CliUsageError, Exit, unexplained } from './errors.js';
 import { readPasswords, type PasswordPrompt } from './input.js';
 import { initMasterkey, readMasterkey } from './masterkey.js';
@@ -61,7 +62,7 @@ function wipeAll(bufs: Uint8Array[]): void {
   for (const b of bufs) b.fill(0);
 }
 
-async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, cfg: ClientConfig): Promise<Result> {
+async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'config' | 'completion' | 'version' }>, cfg: ClientConfig): Promise<Result> {
   const prompts = passwordPrompts(cmd, cfg.rwdKeys);
   const typing = prompts.length > 0 && isatty(0);
   // Start the slow things first, so that their file reads overlap the setup:
@@ -183,8 +184,11 @@ async function qr(cmd: { svg: boolean; key: boolean }, cfg: ClientConfig): Promi
 async function run(inv: Invocation): Promise<Result> {
   const cmd = inv.command;
   if (cmd.cmd === 'help') return { stdout: await help(cmd.topic), code: Exit.OK };
+  if (cmd.cmd === 'version') return { stdout: `sphinx ${packageVersion()} (sphinx-ts)\n`, code: Exit.OK };
+  if (cmd.cmd === 'completion') return { stdout: await (await import('./cli-yargs.js')).completionScript(cmd.shell), code: Exit.OK };
   refuseBeforeSending(cmd);
-  const cfg = loadClientConfig(inv.config);
+  const { cfg, loaded, paths } = loadClientSettings(inv.config);
+  if (cmd.cmd === 'config') return { stdout: showConfig(cfg, loaded, paths), code: Exit.OK };
   if (cfg.verbose) process.stderr.write(describeConfig(cfg).join('\n') + '\n');
   if (cmd.cmd === 'init') {
     const path = initMasterkey(cfg.datadir);
@@ -205,6 +209,12 @@ function errorResult(e: unknown): { line: string; code: number } {
 
 /** Runs the command line; returns the exit code. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  if (argv[0] === '--get-yargs-completions') {
+    // a Tab in a shell that sourced `sphinx completion bash|zsh`
+    const out = await (await import('./cli-yargs.js')).completions([...argv]);
+    await new Promise<void>((r) => process.stdout.write(out, () => r()));
+    return Exit.OK;
+  }
   let inv: Invocation;
   try {
     inv = buildInvocation(tokenize(argv));
