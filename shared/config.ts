@@ -71,6 +71,8 @@ export interface Entry {
   value: string;
   /** 1-based */
   line: number;
+  /** the line of its [section] header */
+  sectionLine: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export interface Entry {
 export function scanIni(text: string, file = '(config)'): Entry[] {
   const out: Entry[] = [];
   let section: string | null = null;
+  let sectionLine = 0;
   const lines = text.split(/\r?\n|\r/);
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!.trim();
@@ -90,12 +93,13 @@ export function scanIni(text: string, file = '(config)'): Entry[] {
       const m = /^\[([^\]]*)\]$/.exec(l);
       if (!m || m[1]!.trim() === '') throw new UsageError(`${where}: not INI: a section header is "[name]"`);
       section = m[1]!.trim();
+      sectionLine = i + 1;
       continue;
     }
     const eq = l.indexOf('=');
     if (eq <= 0) throw new UsageError(`${where}: not INI: expected "key = value" or "[section]"`);
     if (section === null) throw new UsageError(`${where}: "${l.slice(0, eq).trim()}" is outside any section (put it under [client] or [server])`);
-    out.push({ section, key: unquote(l.slice(0, eq)), value: unquote(l.slice(eq + 1)), line: i + 1 });
+    out.push({ section, key: unquote(l.slice(0, eq)), value: unquote(l.slice(eq + 1)), line: i + 1, sectionLine });
   }
   return out;
 }
@@ -122,7 +126,7 @@ export function unknownNames(entries: readonly Entry[], file: string, schema = C
     if (!keys) {
       if (warned.has(e.section)) continue;
       warned.add(e.section);
-      out.push(`warning: ${file}:${e.line}: unknown section [${e.section}] (ignored; closest known: [${nearest(e.section, sections)}])`);
+      out.push(`warning: ${file}:${e.sectionLine}: unknown section [${e.section}] (ignored; closest known: [${nearest(e.section, sections)}])`);
     } else if (!(e.key in keys)) {
       const guess = nearest(e.key, Object.keys(keys));
       const far = distance(e.key, guess) > Math.max(2, guess.length / 2);
