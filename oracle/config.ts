@@ -86,7 +86,8 @@ The SPHINX v1 oracle: a TLS server for the pwdsphinx 1.0.x protocol.
 
 Configuration ([server] section, INI) is read from /etc/sphinx/config,
 ~/.sphinxrc, ~/.config/sphinx/config and ./sphinx.cfg, later files overriding
-earlier ones; --config FILE reads only FILE.
+earlier ones; --config FILE reads only FILE. Relative paths are relative to
+the file's directory. Manuals: oracle(8), sphinx.cfg(5).
 
   address       listen address                        (127.0.0.1)
   port          TCP port                              (2355)
