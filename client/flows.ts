@@ -35,6 +35,12 @@ export interface FlowEnv extends WireEnv {
   random?: (n: number) => Uint8Array;
   /** warnings for stderr (never secrets) */
   warn?: (line: string) => void;
+  /**
+   * change: with validatePassword, first check the current master password
+   * against the record's check digit (one GET). The CLI sets it; off, the
+   * exchange is exactly the reference's (the transcript tests).
+   */
+  checkCurrentFirst?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -214,9 +220,10 @@ export { get };
 
 /**
  * CHANGE: a new key and rule, pending until COMMIT. Returns the new password.
- * With validate_password on, the current master password is first checked
- * against the record's check digit (a GET: CHANGE itself never returns the
- * current rule), so a mistyped one fails with exit 2 before anything is stored.
+ * With checkCurrentFirst and validate_password on, the current master
+ * password is first checked against the record's check digit (a GET: CHANGE
+ * itself never returns the current rule), so a mistyped one fails with exit 2
+ * before anything is stored.
  */
 export async function change(
   env: FlowEnv,
@@ -227,7 +234,7 @@ export async function change(
   spec: RuleSpec,
 ): Promise<string> {
   const target = encodeTarget(spec);
-  if (env.validatePassword) await get(env, oldPwd, user, host); // BadCheckDigit: nothing stored
+  if (env.checkCurrentFirst && env.validatePassword) await get(env, oldPwd, user, host); // BadCheckDigit: nothing stored
   const id = recordId(env.masterkey, user, host);
   const blind = blindOf(env);
   const { r, alpha } = blind(oldPwd);

@@ -114,6 +114,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'co
       masterkey,
       rwdKeys: cfg.rwdKeys,
       validatePassword: cfg.validatePassword,
+      checkCurrentFirst: true,
       solve: solver
         ? reportingSolve(solver.solve, { fd3: FD3, tty: isatty(2), verbose: cfg.verbose })
         : () => Promise.reject(new Error('no puzzle expected')),

@@ -1,6 +1,6 @@
 // What a new user meets first (issue 13): config files checked as read (real
 // files, the real CLI and oracle), paths relative to the config file,
-// `sphinx config`, --version, shell completion in a real bash, help texts.
+// `sphinx config`, --version, shell completion in a real bash and zsh, help texts.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLIENT_BIN, cleanEnv, runSphinx } from './helpers/cli.js';
 import { ORACLE_MAIN, runOracle, startOracle, type RunningOracle } from './helpers/oracle-process.js';
+import { runOnPty } from './helpers/pty.js';
 
 const ROOT = join(dirname(ORACLE_MAIN), '../..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -150,12 +151,26 @@ test('sphinx completion bash: sourced in a real bash, Tab completes commands and
   assert.equal(await bashComplete(['sphinx', 'cr']), ['create']);
   assert.equal((await bashComplete(['sphinx', 'c'])).sort(), ['change', 'commit', 'completion', 'config', 'create']);
   assert.equal((await bashComplete(['sphinx', 'create', '--s'])).sort(), ['--size', '--symbols']);
-  const z = await runSphinx(['completion', 'zsh']);
-  assert.is(z.code, 0);
-  assert.match(z.stdout, /^#compdef sphinx$/m);
-  assert.match(z.stdout, /sphinx --get-yargs-completions/);
   const bad = await runSphinx(['completion', 'fish']);
   assert.is(bad.code, 100);
+});
+
+test('sphinx completion zsh: in a real interactive zsh on a pty, Tab turns "sphinx cr" into "sphinx create"', async () => {
+  const home = tmp('sphinx-zsh-');
+  const env = cleanEnv({ HOME: home, PATH: `${dirname(CLIENT_BIN)}:${cleanEnv()['PATH']}`, TERM: 'dumb', PS1: 'READY> ' });
+  const r = await runOnPty(
+    ['zsh', '-f', '-i'],
+    [
+      // "LOA''DED": the echoed command line does not contain what its output does (stderr: the terminal here)
+      { expect: 'READY> ', send: "autoload -U compinit && compinit -u && source <(sphinx completion zsh) && print -u2 LOA''DED\r" },
+      { expect: 'LOADED', send: 'sphinx cr\t' },
+      { expect: 'sphinx create', send: '\x15exit\r' },
+    ],
+    { cwd: home, env, timeoutMs: 20000 },
+  );
+  assert.is(r.code, 0, r.terminal);
+  assert.ok(r.terminal.includes('sphinx create'), r.terminal);
+  assert.not.ok(r.terminal.includes('pty driver: timeout'), r.terminal);
 });
 
 test('help: create --help shows the rules its "(see below)" refers to; help and README agree on --', async () => {

@@ -353,11 +353,21 @@ test('list before and after delete', async () => {
   }
 });
 
-test('change: a GET checks the current password first, then exact bytes with the recorded randomness, new password as the reference', async () => {
+test('change: exact bytes with the recorded randomness, new password as the reference', async () => {
   const name = 'change user1 (new master pw qwer)';
   const s = step(name);
   // conn 1 sends: verify(3 writes) sig alpha' pk|rule|sig → the rule is in send index 5
+  const r = replay(name, { randoms: createRandoms(name, 1, 5, null) });
+  const pw = await flows.change(r.env, new TextEncoder().encode('asdf'), new TextEncoder().encode('qwer'), 'user1', 'example.com', ruleFromPositionals(['ulsd', '20']));
+  assert.is(pw, s.result);
+  assertAllSent(r);
+});
+
+test('change with checkCurrentFirst (the CLI): a GET checks the current password, then the exact bytes of the reference change', async () => {
+  const name = 'change user1 (new master pw qwer)';
+  const s = step(name);
   const r = replay(['get user1', name], { randoms: createRandoms(name, 1, 5, null) });
+  r.env.checkCurrentFirst = true;
   const pw = await flows.change(r.env, new TextEncoder().encode('asdf'), new TextEncoder().encode('qwer'), 'user1', 'example.com', ruleFromPositionals(['ulsd', '20']));
   assert.is(pw, s.result);
   assertAllSent(r);
@@ -365,6 +375,7 @@ test('change: a GET checks the current password first, then exact bytes with the
 
 test('change with a mistyped current password (validate_password on): bad check digit, and no CHANGE connection opened', async () => {
   const r = replay(['get user1 with wrong master pw (bad check digit)', 'change user1 (new master pw qwer)']);
+  r.env.checkCurrentFirst = true;
   try {
     await flows.change(r.env, new TextEncoder().encode('wrong'), new TextEncoder().encode('qwer'), 'user1', 'example.com', ruleFromPositionals([]));
     assert.unreachable();
