@@ -4,7 +4,8 @@
 // forms and loads yargs (cli-yargs.ts) only for help, usage errors and
 // option-rich forms; both end in `buildInvocation`, so they agree.
 import { SYMBOLS } from '../shared/constants.js';
-import { CliUsageError } from './errors.js';
+import { alphabet, maxSize } from '../shared/password.js';
+import { ClientError, CliUsageError } from './errors.js';
 
 export interface RuleSpec {
   /** canonical subset of "uld" ('' only through --classes s: symbols alone) */
@@ -23,7 +24,13 @@ export type Command =
   | { cmd: 'create' | 'change'; user: string; site: string; rule: RuleSpec }
   | { cmd: 'list'; site: string }
   | { cmd: 'qr'; svg: boolean; key: boolean }
+  | { cmd: 'config' }
+  | { cmd: 'completion'; shell: Shell }
+  | { cmd: 'version' }
   | { cmd: 'help'; topic?: string };
+
+export const SHELLS = ['bash', 'zsh'] as const;
+export type Shell = (typeof SHELLS)[number];
 
 export interface Invocation {
   command: Command;
@@ -31,7 +38,7 @@ export interface Invocation {
   config?: string;
 }
 
-export const COMMANDS = ['init', 'create', 'get', 'change', 'commit', 'undo', 'delete', 'list', 'qr', 'help'] as const;
+export const COMMANDS = ['init', 'create', 'get', 'change', 'commit', 'undo', 'delete', 'list', 'qr', 'config', 'completion', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Long options that take a value. */
@@ -145,11 +152,33 @@ export function checkRule(rule: RuleSpec): void {
   }
 }
 
+/**
+ * Well-formed but refused input (exit 1, before anything is read or sent): an
+ * empty user name (its record id would be the site's user-list id, which the
+ * oracle refuses), a size longer than 256 bits can fill with these classes.
+ */
+export function refuseBeforeSending(cmd: Command): void {
+  if ('user' in cmd && cmd.user === '') {
+    throw new ClientError('the user name is empty: give the name you log in with at the site (nothing was sent)');
+  }
+  if ((cmd.cmd === 'create' || cmd.cmd === 'change') && cmd.rule.target === undefined) {
+    const { classes, symbols, size } = cmd.rule;
+    const max = maxSize(classes, symbols);
+    if (size > max) {
+      const what = [classes && `classes ${classes}`, symbols && `${symbols.length} symbols`].filter(Boolean).join(' and ');
+      throw new ClientError(
+        `a size of ${size} is more than ${what} can give (${alphabet(classes, symbols).length} characters): at most ${max}; use a size up to ${max}, or 0 for the longest`,
+      );
+    }
+  }
+}
+
 export interface Tokens {
   command?: string;
   positionals: string[];
   options: Options;
   help: boolean;
+  version: boolean;
 }
 
 /**
@@ -160,7 +189,7 @@ export interface Tokens {
  * are positional (symbol sets), except -h.
  */
 export function tokenize(argv: readonly string[]): Tokens {
-  const t: Tokens = { positionals: [], options: {}, help: false };
+  const t: Tokens = { positionals: [], options: {}, help: false, version: false };
   let rest = false;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -175,6 +204,10 @@ export function tokenize(argv: readonly string[]): Tokens {
     }
     if (a === '--help' || a === '-h') {
       t.help = true;
+      continue;
+    }
+    if (a === '--version') {
+      t.version = true;
       continue;
     }
     if (a.startsWith('--')) {
@@ -198,13 +231,14 @@ export function tokenize(argv: readonly string[]): Tokens {
   return t;
 }
 
-const ARITY: Record<string, number> = { init: 0, get: 2, commit: 2, undo: 2, delete: 2, list: 1 };
+const ARITY: Record<string, number> = { init: 0, config: 0, get: 2, commit: 2, undo: 2, delete: 2, list: 1 };
 
 /** Turns a tokenised command line into an Invocation; CliUsageError for a bad one. */
 export function buildInvocation(tok: Tokens): Invocation {
   const inv = (command: Command): Invocation => (tok.options.config !== undefined ? { command, config: tok.options.config } : { command });
   if (tok.options.config === '') throw new CliUsageError('--config needs a file name');
   const name = tok.command;
+  if (tok.version && !tok.help) return inv({ cmd: 'version' });
   if (tok.help || name === undefined) return inv(name && name !== 'help' ? { cmd: 'help', topic: name } : { cmd: 'help' });
   if (name === 'help') {
     if (tok.positionals.length > 1) throw new CliUsageError('help takes at most one command name');
@@ -230,6 +264,12 @@ export function buildInvocation(tok: Tokens): Invocation {
     if (rest.length) throw new CliUsageError(`qr takes only "svg" and "key", not "${rest.join(' ')}"`);
     return inv({ cmd: 'qr', svg, key });
   }
+  if (name === 'completion') {
+    // no name: the login shell's, as yargs' own "sphinx completion >> ~/.bashrc" hint expects
+    const shell = p[0] ?? (process.env['SHELL'] ?? '').split('/').pop();
+    if (p.length > 1 || !(SHELLS as readonly string[]).includes(shell!)) throw new CliUsageError(`completion takes one shell name: ${SHELLS.join(' or ')}`);
+    return inv({ cmd: 'completion', shell: shell as Shell });
+  }
   if (isRuleCmd) {
     if (p.length < 2) throw new CliUsageError(`${name} needs <user> <site>`);
     const [user, site, ...ruleArgs] = p as [string, string, ...string[]];
@@ -239,12 +279,14 @@ export function buildInvocation(tok: Tokens): Invocation {
   }
   const arity = ARITY[name]!;
   if (p.length !== arity) {
-    const want = name === 'init' ? 'no arguments' : name === 'list' ? 'exactly <site>' : 'exactly <user> <site>';
+    const want = name === 'init' || name === 'config' ? 'no arguments' : name === 'list' ? 'exactly <site>' : 'exactly <user> <site>';
     throw new CliUsageError(`${name} takes ${want}`);
   }
   switch (name) {
     case 'init':
       return inv({ cmd: 'init' });
+    case 'config':
+      return inv({ cmd: 'config' });
     case 'list':
       return inv({ cmd: 'list', site: p[0]! });
     default:

@@ -8,16 +8,28 @@ import { COMMANDS } from './args.js';
 
 const PWD_NOTE = 'The master password is read from stdin (one line), or prompted for without echo when stdin is a terminal.';
 
-const EPILOGUE = [
+const RULES = [
   'Rules for create/change (recognised by shape, as the pwdsphinx client does):',
-  '  ulsd letters   character classes: u upper, l lower, d digits, s all symbols (default uld + all symbols)',
-  '  a number < 79  the password length (default 0: as long as 256 bits give)',
+  '  ulsd letters   classes: u upper, l lower, d digits, s all symbols (default: uld and all symbols)',
+  '  a number < 79  the length (0, the default: as long as 256 bits give; at most 39 with the',
+  '                 default classes, 43 for uld, 78 for d: a longer one is refused)',
   `  only symbols   the allowed symbols, from: ${SYMBOLS}`,
   '  anything else  a target password to store as is (e.g. an existing password or a PIN >= 79)',
-  'Put -- before arguments that start with -- .',
+  'Put -- before an argument that starts with -- (a target password "--x"); a single - needs none:',
+  '"-_" is a symbol set.',
+].join('\n');
+
+const EXIT_CODES = [
+  'Exit codes: 0 ok, 1 error, 2 bad check digit (mistyped master password), 3 unexplained failure,',
+  '100 usage error, 130 interrupted (Ctrl-C).',
+].join('\n');
+
+const EPILOGUE = [
+  RULES,
   '',
-  'Config: /etc/sphinx/config, ~/.sphinxrc, ~/.config/sphinx/config, ./sphinx.cfg ([client] section), or --config FILE.',
-  'Exit codes: 0 ok, 1 error, 2 bad check digit (mistyped master password), 3 unexplained failure, 100 usage error.',
+  'Config ([client] section): /etc/sphinx/config, ~/.sphinxrc, ~/.config/sphinx/config, ./sphinx.cfg,',
+  'or only --config FILE; `sphinx config` shows the values in effect. Manuals: sphinx(1), sphinx.cfg(5).',
+  EXIT_CODES,
 ].join('\n');
 
 function ruleOptions(y: Argv): Argv {
@@ -25,8 +37,9 @@ function ruleOptions(y: Argv): Argv {
     .positional('user', { describe: 'user name at the site', type: 'string' })
     .positional('site', { describe: 'site (host) name', type: 'string' })
     .positional('rule', { describe: 'classes, size, symbols, or a target password (see below)', type: 'string' })
+    .epilogue(`${RULES}\n\n${EXIT_CODES}`)
     .option('classes', { type: 'string', describe: 'character classes: any of u l d s (s = all symbols; "s" alone = symbols only)' })
-    .option('size', { type: 'string', describe: 'password length, 0..127 (0: as long as 256 bits give)' })
+    .option('size', { type: 'string', describe: 'password length, at most what the classes give (0: as long as 256 bits give)' })
     .option('symbols', { type: 'string', describe: 'allowed symbols (a subset of the 33)' })
     .option('target', { type: 'string', describe: 'store exactly this password (excludes the rule options)' });
 }
@@ -57,6 +70,8 @@ function build(args: string[]): Argv {
     .command('qr [svg] [key]', 'print the phone app enrolment QR code; "svg" for an SVG image, "key" to include the masterkey', (y) =>
       y.positional('svg', { describe: 'the word svg', type: 'string' }).positional('key', { describe: 'the word key', type: 'string' }),
     )
+    .command('config', 'print the effective [client] configuration and the file and line each value comes from')
+    .completion('completion', 'print a completion script: `sphinx completion bash` (or zsh); source it from ~/.bashrc (~/.zshrc)')
     .command('help [command]', 'show help (for one command)')
     .example([
       ['sphinx init', ''],
@@ -69,6 +84,31 @@ function build(args: string[]): Argv {
     ])
     .epilogue(EPILOGUE)
     .wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+/** Runs yargs over argv and returns what it printed (help, completion script or completions). */
+async function captured(args: string[]): Promise<string> {
+  let out = '';
+  await build(args).parse(args, {}, (_err: unknown, _argv: unknown, output: string) => {
+    out = output;
+  });
+  return out.endsWith('\n') || out === '' ? out : out + '\n';
+}
+
+/**
+ * `sphinx completion bash|zsh`: yargs' completion script for that shell. The
+ * script asks \`sphinx --get-yargs-completions <words>\` at each Tab. (yargs
+ * picks the template from $SHELL, so it is set for this process.)
+ */
+export function completionScript(shell: 'bash' | 'zsh'): Promise<string> {
+  process.env['SHELL'] = `/bin/${shell}`;
+  if (shell === 'bash') delete process.env['ZSH_NAME'];
+  return captured(['completion']);
+}
+
+/** The completions for the words of a command line (`sphinx --get-yargs-completions sphinx cr`). */
+export function completions(argv: string[]): Promise<string> {
+  return captured(argv);
 }
 
 /** The help text: general, or for one command. */

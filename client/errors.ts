@@ -1,6 +1,6 @@
 // Exit codes and the client's error type, in one place (protocol.md §7; the
 // reference client's codes: 0 ok, 1 error, 2 bad check digit, 3 unexplained
-// failure, 100 usage). Messages are one line, say what happened and what to
+// failure, 100 usage; 130 interrupted, as a shell reports Ctrl-C). Messages are one line, say what happened and what to
 // do, and never contain a secret.
 
 export const Exit = {
@@ -9,6 +9,8 @@ export const Exit = {
   BAD_CHECK_DIGIT: 2,
   UNEXPLAINED: 3,
   USAGE: 100,
+  /** Ctrl-C (at a prompt, or SIGINT): 128 + SIGINT, what a shell reports for it */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
 
@@ -28,6 +30,14 @@ export class CliUsageError extends ClientError {
   override name = 'CliUsageError';
   constructor(message: string) {
     super(message, Exit.USAGE);
+  }
+}
+
+/** Ctrl-C at a prompt (the terminal is raw there, so no SIGINT): exit 130. */
+export class Interrupted extends ClientError {
+  override name = 'Interrupted';
+  constructor() {
+    super('interrupted; nothing was sent', Exit.INTERRUPTED);
   }
 }
 

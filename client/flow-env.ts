@@ -12,4 +12,10 @@ export interface FlowEnv extends WireEnv {
   random?: (n: number) => Uint8Array;
   /** warnings for stderr (never secrets) */
   warn?: (line: string) => void;
+  /**
+   * change: with validatePassword, first check the current master password
+   * against the record's check digit (one GET). The CLI sets it; off, the
+   * exchange is exactly the reference's (the transcript tests).
+   */
+  checkCurrentFirst?: boolean;
 }

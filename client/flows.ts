@@ -32,6 +32,7 @@ import {
 } from './crypto.js';
 import type { FlowEnv } from './flow-env.js';
 import { ClientError } from './errors.js';
+import { get } from './get.js';
 import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans } from './wire.js';
 
 export { EARLY_CONNECT_MAX_N, rateLimited } from './wire.js';
@@ -200,9 +201,15 @@ export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: 
 }
 
 /** GET: get.ts orders its steps for wall time. */
-export { get } from './get.js';
+export { get };
 
-/** CHANGE: a new key and rule, pending until COMMIT. Returns the new password. */
+/**
+ * CHANGE: a new key and rule, pending until COMMIT. Returns the new password.
+ * With checkCurrentFirst and validate_password on, the current master
+ * password is first checked against the record's check digit (a GET: CHANGE
+ * itself never returns the current rule), so a mistyped one fails with exit 2
+ * before anything is stored.
+ */
 export async function change(
   env: FlowEnv,
   oldPwd: Uint8Array,
@@ -212,6 +219,7 @@ export async function change(
   spec: RuleSpec,
 ): Promise<string> {
   const target = encodeTarget(spec);
+  if (env.checkCurrentFirst && env.validatePassword) await get(env, oldPwd, user, host); // BadCheckDigit: nothing stored
   const id = recordId(env.masterkey, user, host);
   const blind = blindOf(env);
   const { r, alpha } = blind(oldPwd);

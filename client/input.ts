@@ -4,7 +4,7 @@
 // (Buffers the caller wipes), never strings.
 import { read as fsRead } from 'node:fs';
 import { isatty } from 'node:tty';
-import { ClientError } from './errors.js';
+import { ClientError, Interrupted } from './errors.js';
 
 /** Longest accepted line; the reference has no limit, but 64 KiB of password is a mistake. */
 export const MAX_LINE = 65536;
@@ -122,9 +122,10 @@ export class LineEditor {
 /** Prompts on stderr and reads one line from the terminal without echo. */
 export async function promptNoEcho(prompt: string): Promise<Buffer> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
   const ed = new LineEditor();
+  // raw (no echo) before the prompt shows: what is typed as soon as it appears is never echoed
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.resume();
   try {
     await new Promise<void>((res) => {
@@ -145,20 +146,52 @@ export async function promptNoEcho(prompt: string): Promise<Buffer> {
   }
   if (ed.interrupted) {
     ed.take().fill(0);
-    throw new ClientError('interrupted', 1);
+    throw new Interrupted();
   }
   return ed.take();
+}
+
+/** One password to read: its prompt, and on a terminal the prompt to type it again (a new password). */
+export interface PasswordPrompt {
+  text: string;
+  /** asked right after `text` when typing, unless the first answer is empty; the two must match */
+  repeat?: string;
+}
+
+const promptOf = (p: string | PasswordPrompt): PasswordPrompt => (typeof p === 'string' ? { text: p } : p);
+
+/** Asks for one password on the terminal, twice when `repeat` is set; ClientError when the two differ. */
+async function promptPassword(p: PasswordPrompt): Promise<Buffer> {
+  const first = await promptNoEcho(p.text);
+  if (!p.repeat || first.length === 0) return first;
+  let again: Buffer;
+  try {
+    again = await promptNoEcho(p.repeat);
+  } catch (e) {
+    first.fill(0);
+    throw e;
+  }
+  const same = first.equals(again);
+  again.fill(0);
+  if (same) return first;
+  first.fill(0);
+  throw new ClientError('the two passwords typed differ; nothing was sent: run the command again');
 }
 
 /**
  * The master password(s) a command needs: from the terminal (prompts) when
  * stdin is a TTY, else one line each from stdin.
  */
-export async function readPasswords(prompts: readonly string[]): Promise<Buffer[]> {
+export async function readPasswords(prompts: readonly (string | PasswordPrompt)[]): Promise<Buffer[]> {
   if (prompts.length === 0) return [];
   if (isatty(0)) {
     const out: Buffer[] = [];
-    for (const p of prompts) out.push(await promptNoEcho(p));
+    try {
+      for (const p of prompts) out.push(await promptPassword(promptOf(p)));
+    } catch (e) {
+      for (const b of out) b.fill(0);
+      throw e;
+    }
     return out;
   }
   return readStdinLines(prompts.length);

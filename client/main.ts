@@ -10,10 +10,11 @@ import { realpathSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { ProtocolError, UsageError } from '../shared/errors.js';
-import { buildInvocation, tokenize, type Command, type Invocation } from './args.js';
-import { describeConfig, loadClientConfig, type ClientConfig } from './config.js';
+import { buildInvocation, refuseBeforeSending, tokenize, type Command, type Invocation } from './args.js';
+import { describeConfig, loadClientSettings, showConfig, type ClientConfig } from './config.js';
+import { packageVersion } from '../shared/version.js';
 import { ClientError, CliUsageError, Exit, unexplained } from './errors.js';
-import { readPasswords } from './input.js';
+import { readPasswords, type PasswordPrompt } from './input.js';
 import { initMasterkey, readMasterkey } from './masterkey.js';
 import { reportingSolve, Solver, uiFd } from './puzzle.js';
 import { flushTimings, mark } from './timing.js';
@@ -26,19 +27,22 @@ const FD3 = uiFd();
 const PROMPT = 'master password: ';
 const PROMPT_OLD = 'current master password: ';
 const PROMPT_NEW = 'new master password (empty: keep the current one): ';
+const PROMPT_AGAIN = 'the master password again: ';
+const PROMPT_NEW_AGAIN = 'the new master password again: ';
 
-/** Which passwords a command reads (protocol.md §7). */
-export function passwordPrompts(cmd: Command, rwdKeys: boolean): string[] {
+/** Which passwords a command reads (protocol.md §7); a new one is typed twice on a terminal. */
+export function passwordPrompts(cmd: Command, rwdKeys: boolean): PasswordPrompt[] {
   switch (cmd.cmd) {
     case 'create':
+      return [{ text: PROMPT, repeat: PROMPT_AGAIN }];
     case 'get':
-      return [PROMPT];
+      return [{ text: PROMPT }];
     case 'change':
-      return [PROMPT_OLD, PROMPT_NEW];
+      return [{ text: PROMPT_OLD }, { text: PROMPT_NEW, repeat: PROMPT_NEW_AGAIN }];
     case 'commit':
     case 'undo':
     case 'delete':
-      return rwdKeys ? [PROMPT] : [];
+      return rwdKeys ? [{ text: PROMPT }] : [];
     default:
       return [];
   }
@@ -58,7 +62,7 @@ function wipeAll(bufs: Uint8Array[]): void {
   for (const b of bufs) b.fill(0);
 }
 
-async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, cfg: ClientConfig): Promise<Result> {
+async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'config' | 'completion' | 'version' }>, cfg: ClientConfig): Promise<Result> {
   const prompts = passwordPrompts(cmd, cfg.rwdKeys);
   const typing = prompts.length > 0 && isatty(0);
   // Start the slow things first, so that their file reads overlap the setup:
@@ -80,12 +84,17 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
     connector = new Connector({ host: cfg.address, port: cfg.port, pinned, sslCertPath: cfg.sslCert });
     mark('setup');
     // With a human typing, the first connection would idle; open it after the prompt instead.
-    if (!typing) connector.prefetch();
+    // create and change first check the password is not empty: no connection before that.
+    const checked = cmd.cmd === 'create' || cmd.cmd === 'change';
+    if (!typing && !checked) connector.prefetch();
     mark('prefetch');
     solver = cmd.cmd === 'create' ? null : new Solver();
     pwds.push(...(await (pwdsP ?? readPasswords(prompts))));
     mark('password');
-    if (typing) connector.prefetch();
+    if (checked && pwds[0]!.length === 0) {
+      throw new ClientError(`the ${cmd.cmd === 'change' ? 'current ' : ''}master password is empty (empty stdin, or Ctrl-D at the prompt); nothing was sent`);
+    }
+    if (typing || checked) connector.prefetch();
     if (cmd.cmd === 'change' && pwds[1]!.length === 0) {
       pwds[1]!.fill(0);
       pwds[1] = Buffer.from(pwds[0]!); // empty new password = the old one
@@ -103,6 +112,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' }>, c
       masterkey,
       rwdKeys: cfg.rwdKeys,
       validatePassword: cfg.validatePassword,
+      checkCurrentFirst: true,
       solve: solver
         ? reportingSolve(solver.solve, { fd3: FD3, tty: isatty(2), verbose: cfg.verbose })
         : () => Promise.reject(new Error('no puzzle expected')),
@@ -173,7 +183,11 @@ async function qr(cmd: { svg: boolean; key: boolean }, cfg: ClientConfig): Promi
 async function run(inv: Invocation): Promise<Result> {
   const cmd = inv.command;
   if (cmd.cmd === 'help') return { stdout: await help(cmd.topic), code: Exit.OK };
-  const cfg = loadClientConfig(inv.config);
+  if (cmd.cmd === 'version') return { stdout: `sphinx ${packageVersion()} (sphinx-ts)\n`, code: Exit.OK };
+  if (cmd.cmd === 'completion') return { stdout: await (await import('./cli-yargs.js')).completionScript(cmd.shell), code: Exit.OK };
+  refuseBeforeSending(cmd);
+  const { cfg, loaded, paths } = loadClientSettings(inv.config);
+  if (cmd.cmd === 'config') return { stdout: showConfig(cfg, loaded, paths), code: Exit.OK };
   if (cfg.verbose) process.stderr.write(describeConfig(cfg).join('\n') + '\n');
   if (cmd.cmd === 'init') {
     const path = initMasterkey(cfg.datadir);
@@ -194,6 +208,12 @@ function errorResult(e: unknown): { line: string; code: number } {
 
 /** Runs the command line; returns the exit code. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  if (argv[0] === '--get-yargs-completions') {
+    // a Tab in a shell that sourced `sphinx completion bash|zsh`
+    const out = await (await import('./cli-yargs.js')).completions([...argv]);
+    await new Promise<void>((r) => process.stdout.write(out, () => r()));
+    return Exit.OK;
+  }
   let inv: Invocation;
   try {
     inv = buildInvocation(tokenize(argv));
@@ -234,6 +254,12 @@ export const warmUp = (): Promise<void> => import('./warmup.js').then((w) => w.w
 
 /** Runs `sphinx` as a command: main(), then exit with its code. The bin (build/launcher.ts) calls it. */
 export function runAsBin(): void {
+  // Ctrl-C outside a prompt (a prompt reads it as a key in raw mode): exit 130, terminal restored.
+  process.once('SIGINT', () => {
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    process.stderr.write('\ninterrupted\n');
+    process.exit(Exit.INTERRUPTED);
+  });
   main().then(
     (code) => {
       mark('exit');

@@ -116,13 +116,14 @@ export function serverConfig(sections: Sections, cwd = process.cwd(), home?: str
   };
 }
 
-export const USAGE = `usage: oracle [--config FILE] [--help]
+export const USAGE = `usage: oracle [--config FILE] [--help] [--version]
 
 The SPHINX v1 oracle: a TLS server for the pwdsphinx 1.0.x protocol.
 
 Configuration ([server] section, INI) is read from /etc/sphinx/config,
 ~/.sphinxrc, ~/.config/sphinx/config and ./sphinx.cfg, later files overriding
-earlier ones; --config FILE reads only FILE.
+earlier ones; --config FILE reads only FILE. Relative paths are relative to
+the file's directory. Manuals: oracle(8), sphinx.cfg(5).
 
   address       listen address                        (127.0.0.1)
   port          TCP port                              (2355)
@@ -153,7 +154,7 @@ Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the
 certificate and key.
 `;
 
-export type Cli = { help: true } | { help: false; config?: string };
+export type Cli = { help: true } | { version: true; help: false } | { help: false; version?: false; config?: string };
 
 /** Parse the oracle's arguments (without node and the script). UsageError on anything unknown. */
 export function parseArgs(argv: string[]): Cli {
@@ -161,6 +162,7 @@ export function parseArgs(argv: string[]): Cli {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') return { help: true };
+    if (a === '--version' || a === '-V') return { version: true, help: false };
     if (a === '--config' || a === '-c') {
       const v = argv[++i];
       if (v === undefined || v === '') throw new UsageError(`${a} needs a file name`);
@@ -178,5 +180,5 @@ export function parseArgs(argv: string[]): Cli {
 /** Read the config files (or only --config) and type the [server] section. */
 export function loadServerConfig(explicit?: string, cwd = process.cwd(), home?: string): ServerConfig {
   const paths = configPaths(explicit, home, cwd);
-  return serverConfig(loadConfigFiles(paths, explicit !== undefined), cwd, home);
+  return serverConfig(loadConfigFiles(paths, explicit !== undefined, undefined, home), cwd, home);
 }

@@ -2,6 +2,7 @@
 // `oracle`: the SPHINX v1 oracle (TLS server). See oracle/config.ts for the
 // configuration and `oracle --help`.
 import { UsageError } from '../shared/errors.js';
+import { packageVersion } from '../shared/version.js';
 import { USAGE, loadServerConfig, parseArgs } from './config.js';
 import { createLogger, errText } from './log.js';
 import { startServer, type OracleServer } from './server.js';
@@ -22,9 +23,13 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  if ('version' in cli && cli.version) {
+    process.stdout.write(`oracle ${packageVersion()} (sphinx-ts)\n`);
+    return;
+  }
   let config;
   try {
-    config = loadServerConfig(cli.config);
+    config = loadServerConfig('config' in cli ? cli.config : undefined);
   } catch (e) {
     die(e instanceof UsageError ? e.message : errText(e));
   }

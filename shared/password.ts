@@ -82,6 +82,19 @@ export function maxTargetLength(classes: string, symbols: string): number {
   return L;
 }
 
+/**
+ * The longest password `derive` can give from 32 bytes with this alphabet:
+ * the number of base-|alphabet| digits of 2^256 - 1. A larger size adds only
+ * padding (the alphabet's first character) on the left.
+ */
+export function maxSize(classes: string, symbols: string): number {
+  const b = BigInt(alphabet(classes, symbols).length);
+  if (b < 2n) throw new UsageError('alphabet too small for a generated password');
+  let L = 0;
+  for (let p = 1n; p < TWO_256; p *= b) L++;
+  return L;
+}
+
 /** Classes and symbols encode() picks for a target: the classes that occur, and all symbols if any occurs. */
 export function targetAlphabet(target: string): { classes: string; symbols: string } {
   let classes = '';

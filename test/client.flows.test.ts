@@ -74,14 +74,19 @@ interface Replay {
   randomsLeft: () => number;
 }
 
-function replay(stepName: string, opts: { okAfterCreate?: boolean; randoms?: Uint8Array[]; rwdKeys?: boolean } = {}): Replay {
-  const step = T.steps.find((s: { step: string }) => s.step === stepName);
-  assert.ok(step, stepName);
-  const conns: ScriptConn[] = step.connections.map(
-    (events: Event[], i: number) => new ScriptConn(events, opts.okAfterCreate && i === step.connections.length - 1 ? OK : undefined),
+/** Replays one recorded step, or several in a row (their connections and blindings in order). */
+function replay(stepNames: string | string[], opts: { okAfterCreate?: boolean; randoms?: Uint8Array[]; rwdKeys?: boolean } = {}): Replay {
+  const steps = [stepNames].flat().map((name) => {
+    const st = T.steps.find((s: { step: string }) => s.step === name);
+    assert.ok(st, name);
+    return st;
+  });
+  const last = steps[steps.length - 1];
+  const conns: ScriptConn[] = steps.flatMap((st) =>
+    st.connections.map((events: Event[], i: number) => new ScriptConn(events, opts.okAfterCreate && st === last && i === st.connections.length - 1 ? OK : undefined)),
   );
   let next = 0;
-  const rs: Uint8Array[] = step.client_r.map((r: string) => hex(r));
+  const rs: Uint8Array[] = steps.flatMap((st) => st.client_r.map((r: string) => hex(r)));
   const randoms = [...(opts.randoms ?? [])];
   const env: flows.FlowEnv = {
     connect: async () => {
@@ -93,8 +98,8 @@ function replay(stepName: string, opts: { okAfterCreate?: boolean; randoms?: Uin
     rwdKeys: opts.rwdKeys ?? T.setup.rwd_keys,
     validatePassword: T.setup.validate_password,
     solve: async (n, k, seed) => {
-      const rec = recordedSolution(step.connections[1]);
-      assert.is(toHex(seed), toHex(rec.seed), 'puzzle seed = challenge | req');
+      const rec = steps.map((st) => recordedSolution(st.connections[1])).find((r) => toHex(r.seed) === toHex(seed));
+      assert.ok(rec, 'puzzle seed = challenge | req of a recorded step');
       assert.is(n, seed[0]);
       assert.is(k, seed[1]);
       return rec.solution;
@@ -255,6 +260,29 @@ test('change: exact bytes with the recorded randomness, new password as the refe
   const pw = await flows.change(r.env, new TextEncoder().encode('asdf'), new TextEncoder().encode('qwer'), 'user1', 'example.com', ruleFromPositionals(['ulsd', '20']));
   assert.is(pw, s.result);
   assertAllSent(r);
+});
+
+test('change with checkCurrentFirst (the CLI): a GET checks the current password, then the exact bytes of the reference change', async () => {
+  const name = 'change user1 (new master pw qwer)';
+  const s = step(name);
+  const r = replay(['get user1', name], { randoms: createRandoms(name, 1, 5, null) });
+  r.env.checkCurrentFirst = true;
+  const pw = await flows.change(r.env, new TextEncoder().encode('asdf'), new TextEncoder().encode('qwer'), 'user1', 'example.com', ruleFromPositionals(['ulsd', '20']));
+  assert.is(pw, s.result);
+  assertAllSent(r);
+});
+
+test('change with a mistyped current password (validate_password on): bad check digit, and no CHANGE connection opened', async () => {
+  const r = replay(['get user1 with wrong master pw (bad check digit)', 'change user1 (new master pw qwer)']);
+  r.env.checkCurrentFirst = true;
+  try {
+    await flows.change(r.env, new TextEncoder().encode('wrong'), new TextEncoder().encode('qwer'), 'user1', 'example.com', ruleFromPositionals([]));
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, BadCheckDigit);
+  }
+  assert.is(r.conns.filter((c) => c.sent.length > 0).length, 2, 'only the GET (puzzle request, solved request) was sent');
+  assert.is(r.conns[2]!.sent.length, 0, 'the change never started');
 });
 
 test('commit and undo (rwd_keys false: no password, no argon2)', async () => {

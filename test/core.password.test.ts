@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadVectors, hex, toHex } from './helpers/vectors.js';
-import { derive, encode, maxTargetLength, alphabet, parseClasses, parseSymbols } from '../shared/password.js';
+import { derive, encode, maxSize, maxTargetLength, alphabet, parseClasses, parseSymbols } from '../shared/password.js';
 import { UsageError } from '../shared/errors.js';
 import { SYMBOLS, UPPER, LOWER, DIGITS } from '../shared/constants.js';
 import { sodium } from '../oracle/crypto.js';
@@ -42,6 +42,24 @@ test(`derive[]: all ${B.derive.length} reference cases`, () => {
     assert.is(pw, d.password, d.label);
     assert.is(pw.length, d.password_len, d.label);
   }
+});
+
+test('maxSize: the length derive gives 2^256 - 1 at size 0; the reference cases beyond it only add padding', () => {
+  const ones = new Uint8Array(32).fill(0xff);
+  for (const [classes, symbols, max] of [['uld', SYMBOLS, 39], ['uld', '', 43], ['d', '', 78], ['l', '', 55], ['', '!-', 256], ['', '!#$%&()*+,-./:;<', 64]] as const) {
+    assert.is(maxSize(classes, symbols), max, `${classes} ${symbols}`);
+    assert.is(derive(ones, classes, 0, symbols).length, max, `${classes} ${symbols}: all 256 bits fill exactly max characters`);
+  }
+  let beyond = 0;
+  for (const d of B.derive) {
+    if (alphabet(d.rule, d.symbols).length < 2) continue;
+    const max = maxSize(d.rule, d.symbols);
+    if (d.size <= max) continue;
+    beyond++;
+    const pad = alphabet(d.rule, d.symbols)[0]!;
+    assert.is(d.password.slice(0, d.size - max), pad.repeat(d.size - max), `${d.label}: beyond ${max} only '${pad}' padding`);
+  }
+  assert.ok(beyond > 5, 'the reference vectors have oversized cases');
 });
 
 test('derive: single-character alphabet with size 0 is refused (the reference never terminates)', () => {
