@@ -4,25 +4,15 @@
 // with `ssl_cert = <datadir>/dev-cert.pem`. Phones (androsphinx) refuse it:
 // production needs a CA-signed certificate.
 import { X509Certificate } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { writeFileAtomic } from './storage.js';
 
 export const DEV_CERT_FILE = 'dev-cert.pem';
 export const DEV_KEY_FILE = 'dev-key.pem';
 
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await rm(tmp, { force: true });
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
+const writeAtomic = (path: string, text: string, mode: number): Promise<void> => writeFileAtomic(path, text, mode, `${path}.${process.pid}.tmp`);
 
 async function usable(certPath: string, keyPath: string): Promise<boolean> {
   try {

@@ -15,10 +15,10 @@
 // Snapshot format: has-epoch (1) | epoch (16) | entries of 40 bytes:
 // MAC (32) | expiresAt (float64le, unix seconds).
 import { constants as fsc } from 'node:fs';
-import { lstat, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAC_SIZE } from '../shared/constants.js';
-import { fsyncPath } from './storage.js';
+import { fsyncPath, writeFileAtomic } from './storage.js';
 
 export const USED_CHALLENGES_FILE = '.used-challenges';
 export const RUNNING_FILE = '.running';
@@ -107,21 +107,6 @@ export async function saveUsedChallenges(datadir: string, epoch: Uint8Array | nu
     b.set(mac.subarray(0, MAC_SIZE), HEAD + i * ENTRY);
     b.writeDoubleLE(at, HEAD + i * ENTRY + MAC_SIZE);
   });
-  const path = join(datadir, USED_CHALLENGES_FILE);
-  const tmp = `${path}.tmp`;
-  await rm(tmp, { force: true });
-  try {
-    const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-    try {
-      await fh.writeFile(b);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(join(datadir, USED_CHALLENGES_FILE), b, 0o600);
   return list.length;
 }

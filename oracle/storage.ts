@@ -116,14 +116,26 @@ export async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** Create `path` (must not exist), write, fsync, close; mode 0600. */
-async function writeNewFile(path: string, data: Uint8Array, sync: boolean): Promise<void> {
-  const fh = await open(path, 'wx', 0o600);
+/** Create `path` (must not exist: never through a symlink), write, fsync, close. */
+async function writeNewFile(path: string, data: Uint8Array | string, sync: boolean, mode = 0o600): Promise<void> {
+  const fh = await open(path, 'wx', mode);
   try {
     await fh.writeFile(data);
     if (sync) await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** Replace `path` whole or not at all: a new temp file, fsync, rename; the temp file is removed on failure. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode: number, tmp = `${path}.tmp`): Promise<void> {
+  await rm(tmp, { force: true });
+  try {
+    await writeNewFile(tmp, data, true, mode);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
   }
 }
 
