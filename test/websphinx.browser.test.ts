@@ -8,7 +8,7 @@
 // passwords must equal `sphinx get`'s.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
@@ -16,10 +16,8 @@ import { dirname, join } from 'node:path';
 import { startOracle, type RunningOracle } from './helpers/oracle-process.js';
 import { cleanEnv } from './helpers/cli.js';
 import { HOST_MAIN, scriptedPinentry, userHome } from './helpers/websphinx.js';
-import { which } from './helpers/x11-env.js';
-
-const KEY =
-  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAiIpLogUg/aqfPydJjvRyxwUYME3LdoG6tHItPEYPPtquG60U1mFopkN2epr9HoyDEX334AsBkyxY6qxbQZZZVY+8xSPnJZhE/g7Cpo/eLvbX68avgavWp2/RCXjaW4BW06v4IcCKlI09jdWR7Oo33RGcsZer/FJTLiunoUl+6W5ap3KAry1JrLg5FwHYicaghwNrxM9zCDUbr0n7g7C7p/oHC/iCSmJgMZo5qA6sXfxxZgy2lTtB0M5y/NihbgeTvoF+GgJ9iFwfwIP4nyK6JPThRqCFguTQCMcvaqhMey9MjUC5aIZ2fRbuEV4XuyV+48jK5Dun/pDgXlzhmzjowwIDAQAB';
+import { startChromium } from './helpers/chromium.js';
+import { CHROME_EXTENSION_ID, WEBSPHINX_KEY as KEY } from '../extension/manifest.js';
 
 const MANIFEST = {
   manifest_version: 3,
@@ -72,8 +70,6 @@ let oracle: RunningOracle | null = null;
 let server: Server | null = null;
 
 test('chromium + test extension + `websphinx install --browser chromium`: the passwords equal sphinx get\'s', async () => {
-  const chromium = which('chromium');
-  if (!chromium) throw new Error('chromium is needed (Debian package chromium)');
   oracle = await startOracle();
   const pin = scriptedPinentry(mkdtempSync(join(tmpdir(), 'websphinx-pin-')));
   const u = await userHome(oracle, {}, { pinentry: pin.path });
@@ -106,42 +102,18 @@ test('chromium + test extension + `websphinx install --browser chromium`: the pa
   writeFileSync(join(ext, 'config.json'), JSON.stringify({ port, site: SITE }));
 
   pin.answer({ pin: MASTER }, { pin: MASTER2 }, { pin: MASTER2 }, { confirm: true });
-  const browser = spawn(
-    chromium,
-    [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-features=DisableLoadExtensionCommandLineSwitch',
-      `--user-data-dir=${join(u.home, '.config/chromium')}`,
-      `--load-extension=${ext}`,
-      'about:blank',
-    ],
-    { env, cwd: u.home, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  browser.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const browser = startChromium({ home: u.home, env, args: [`--load-extension=${ext}`, 'about:blank'] });
   let got: any;
   try {
     got = await Promise.race([
       reported,
-      new Promise((_, rej) => setTimeout(() => rej(new Error(`no report from the extension within 120 s; chromium's stderr:\n${err.slice(-4000)}`)), 120_000)),
+      new Promise((_, rej) => setTimeout(() => rej(new Error(`no report from the extension within 120 s; chromium's stderr:\n${browser.stderr().slice(-4000)}`)), 120_000)),
     ]);
   } finally {
-    try {
-      process.kill(-browser.pid!, 'SIGTERM');
-    } catch {
-      /* gone already */
-    }
-    await new Promise((r) => browser.once('close', r).once('error', r));
+    await browser.stop();
   }
-  assert.is(got.error, undefined, `${got.error}\n${JSON.stringify(got.replies)}\n${err.slice(-4000)}`);
-  assert.is(got.id, 'ojbhlhidchjkmjmpeonendekpoacahni');
+  assert.is(got.error, undefined, `${got.error}\n${JSON.stringify(got.replies)}\n${browser.stderr().slice(-4000)}`);
+  assert.is(got.id, CHROME_EXTENSION_ID);
   const [list, login, change, commit] = got.replies;
   assert.equal(list, { results: { names: [USER], cmd: 'list', mode: 'init', site: SITE } });
   assert.is(login.results.password, created.stdout.replace(/\n$/, ''));
