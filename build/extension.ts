@@ -33,7 +33,7 @@ export function buildTarget(target: Target): string {
     outdir: dir,
     bundle: true,
     format: 'iife',
-    target: target === 'chromium' ? 'chrome111' : 'firefox128',
+    target: target === 'chromium' ? 'chrome111' : 'firefox140',
     legalComments: 'none',
     logLevel: 'warning',
   });

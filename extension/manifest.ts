@@ -38,6 +38,6 @@ export function manifestFor(target: Target, version: string): Record<string, unk
     ...common,
     background: { scripts: ['background.js'] },
     // data_collection_permissions: none (Firefox's declaration that nothing leaves the browser)
-    browser_specific_settings: { gecko: { id: FIREFOX_EXTENSION_ID, strict_min_version: '128.0', data_collection_permissions: { required: ['none'] } } },
+    browser_specific_settings: { gecko: { id: FIREFOX_EXTENSION_ID, strict_min_version: '140.0', data_collection_permissions: { required: ['none'] } }, gecko_android: { strict_min_version: '142.0' } },
   };
 }
