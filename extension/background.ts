@@ -56,9 +56,13 @@ async function scan(tabId: number): Promise<Array<{ frameId: number; forms: Scan
   }
 }
 
-/** The frame holding a form of `kind` (the top frame first). */
-async function frameWith(tabId: number, kind: FormKind): Promise<number> {
-  const frames = (await scan(tabId)).sort((a, b) => a.frameId - b.frameId);
+/**
+ * The frame holding a form of `kind` (the top frame first). Only frames of
+ * the site itself: a password for the site never goes into a frame of
+ * another host (an advertisement's, say), whatever it shows.
+ */
+async function frameWith(tabId: number, site: string, kind: FormKind): Promise<number> {
+  const frames = (await scan(tabId)).filter((f) => f.forms.host === site).sort((a, b) => a.frameId - b.frameId);
   const f = frames.find((x) => x.forms[kind] > 0);
   if (!f) throw new Stop(text.noForm(kind));
   return f.frameId;
@@ -79,25 +83,25 @@ async function run(req: PopupRequest): Promise<PopupAnswer> {
   const site = await siteOfTab(req.tabId);
   switch (req.op) {
     case 'open': {
-      const forms = (await scan(req.tabId)).reduce((a, f) => ({ login: a.login + f.forms.login, signup: a.signup + f.forms.signup, change: a.change + f.forms.change }), { login: 0, signup: 0, change: 0 });
+      const forms = (await scan(req.tabId)).filter((f) => f.forms.host === site).reduce((a, f) => ({ login: a.login + f.forms.login, signup: a.signup + f.forms.signup, change: a.change + f.forms.change }), { login: 0, signup: 0, change: 0 });
       const list = await ask(listRequest(site));
       if (list.kind !== 'names') return { ok: false, site, text: text.HOST_FAILED };
       return { ok: true, site, names: list.names, forms, text: list.names.length ? '' : `No users stored for ${site} yet: sign up below.` };
     }
     case 'login': {
-      const frameId = await frameWith(req.tabId, 'login');
+      const frameId = await frameWith(req.tabId, site, 'login');
       await fill(req.tabId, frameId, 'login', req.name, [password(await ask(loginRequest(site, req.name)))]);
       return { ok: true, site, text: text.filled('login', req.name) };
     }
     case 'signup': {
       const create = createRequest(site, req.name, req.classes, req.size);
       if (typeof create === 'string') return { ok: false, site, text: create };
-      const frameId = await frameWith(req.tabId, 'signup');
+      const frameId = await frameWith(req.tabId, site, 'signup');
       await fill(req.tabId, frameId, 'signup', req.name, [password(await ask(create))]);
       return { ok: true, site, text: text.filled('signup', req.name) };
     }
     case 'change': {
-      const frameId = await frameWith(req.tabId, 'change');
+      const frameId = await frameWith(req.tabId, site, 'change');
       const values = [password(await ask(loginRequest(site, req.name)))];
       try {
         values.push(password(await ask(changeRequest(site, req.name))));

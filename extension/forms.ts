@@ -3,16 +3,16 @@
 // source text alone, so each one is self-contained (no imports, no helpers
 // outside its body). Only fields a user can see and type into count: hidden,
 // invisible, disabled and read-only ones are ignored. Values are set the way
-// typing is seen by page scripts: through the native value setter (so that
-// frameworks such as React, which watch the element's own value property,
-// notice the change) and then input and change events.
+// typing is seen by page scripts: through HTMLInputElement's own value setter
+// (never a page's redefinition of `value`, such as React's value tracker),
+// then input and change events, which is what page scripts listen to.
 
 import type { FormKind } from './kinds.js';
 
 export type { FormKind };
 
-/** What scanForms found in one frame: how many forms of each kind. */
-export type Scan = Record<FormKind, number>;
+/** What scanForms found in one frame: how many forms of each kind, and the frame's host name. */
+export type Scan = Record<FormKind, number> & { host: string };
 
 /** Runs in the page. Counts the fillable forms of each kind in this frame. */
 export function scanForms(): Scan {
@@ -31,7 +31,7 @@ export function scanForms(): Scan {
     const g = el.form ?? document.body;
     groups.set(g, [...(groups.get(g) ?? []), el]);
   }
-  const out: Scan = { login: 0, signup: 0, change: 0 };
+  const out: Scan = { login: 0, signup: 0, change: 0, host: location.hostname };
   for (const pw of groups.values()) {
     if (pw.length === 3) out.change++;
     else if (pw.length === 2 || pw[0]!.autocomplete === 'new-password') out.signup++;
