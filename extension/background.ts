@@ -6,7 +6,7 @@
 // local variable from the host's reply until the fill script has it, and no
 // longer: nothing stores it, nothing logs it.
 import { api, type PopupAnswer, type PopupRequest } from './api.js';
-import { fillForm, scanForms, type FormKind, type Scan } from './forms.js';
+import { inPage, type Filled, type FormKind, type Scan } from './forms.js';
 import * as text from './messages.js';
 import { changeRequest, commitRequest, createRequest, listRequest, loginRequest, readReply, siteOf, undoRequest, type HostRequest, type Outcome } from './protocol.js';
 
@@ -49,7 +49,7 @@ async function siteOfTab(tabId: number): Promise<string> {
 /** The frames' forms (every frame of the tab). */
 async function scan(tabId: number): Promise<Array<{ frameId: number; forms: Scan }>> {
   try {
-    const r = await api.scripting.executeScript({ target: { tabId, allFrames: true }, func: scanForms });
+    const r = await api.scripting.executeScript({ target: { tabId, allFrames: true }, func: inPage, args: [] });
     return r.filter((x) => x.result).map((x) => ({ frameId: x.frameId, forms: x.result as Scan }));
   } catch {
     throw new Stop(text.NO_ACCESS);
@@ -69,9 +69,9 @@ async function frameWith(tabId: number, site: string, kind: FormKind): Promise<n
 }
 
 async function fill(tabId: number, frameId: number, kind: FormKind, name: string, values: string[]): Promise<void> {
-  const r = await api.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, func: fillForm, args: [kind, name, values] });
+  const r = await api.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, func: inPage, args: [{ kind, name, values }] });
   values.fill('');
-  if (!r[0]?.result?.filled) throw new Stop(text.FORM_GONE);
+  if (!(r[0]?.result as Filled | undefined)?.filled) throw new Stop(text.FORM_GONE);
 }
 
 function password(o: Outcome): string {

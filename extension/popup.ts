@@ -63,12 +63,14 @@ function users(names: string[]): void {
 
 async function open(): Promise<void> {
   // The tab the popup was opened on: the current window's active tab. Where
-  // that is not a page (a popup hosted in its own window, as in headless
-  // chromium), the active tab whose URL the extension may see: without the
-  // "tabs" permission that is the one activeTab was granted for.
-  const [current] = await api.tabs.query({ active: true, currentWindow: true });
-  const granted = (await api.tabs.query({ active: true })).filter((t) => /^https?:/.test(t.url ?? ''));
-  const tab = /^https?:/.test(current?.url ?? '') || granted.length !== 1 ? current : granted[0];
+  // the popup is itself a tab (headless chromium hosts it so), or that tab's
+  // URL is hidden from the extension, the tab whose URL the extension may
+  // see: without the "tabs" permission, one activeTab was granted for (the
+  // last used, if several).
+  const self = await api.tabs.getCurrent();
+  const [current] = (await api.tabs.query({ active: true, currentWindow: true })).filter((t) => t.id !== self?.id);
+  const granted = (await api.tabs.query({})).filter((t) => t.id !== self?.id && /^https?:/.test(t.url ?? '')).sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0));
+  const tab = current?.url !== undefined ? current : (granted[0] ?? current);
   if (tab?.id === undefined) return show({ ok: false, text: 'No tab to fill.' });
   tabId = tab.id;
   const a = await send({ op: 'open', tabId });
