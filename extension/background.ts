@@ -68,9 +68,16 @@ async function frameWith(tabId: number, site: string, kind: FormKind): Promise<n
   return f.frameId;
 }
 
-async function fill(tabId: number, frameId: number, kind: FormKind, name: string, values: string[]): Promise<void> {
-  const r = await api.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, func: inPage, args: [{ kind, name, values }] });
-  values.fill('');
+/** Fills the form in that frame if it still shows the site (the page may have moved on while pinentry asked). */
+async function fill(tabId: number, frameId: number, site: string, kind: FormKind, name: string, values: string[]): Promise<void> {
+  let r: Array<{ result?: unknown }> = [];
+  try {
+    r = await api.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, func: inPage, args: [{ kind, site, name, values }] });
+  } catch {
+    /* the frame is gone, or navigated away (activeTab no longer applies) */
+  } finally {
+    values.fill('');
+  }
   if (!(r[0]?.result as Filled | undefined)?.filled) throw new Stop(text.FORM_GONE);
 }
 
@@ -90,14 +97,14 @@ async function run(req: PopupRequest): Promise<PopupAnswer> {
     }
     case 'login': {
       const frameId = await frameWith(req.tabId, site, 'login');
-      await fill(req.tabId, frameId, 'login', req.name, [password(await ask(loginRequest(site, req.name)))]);
+      await fill(req.tabId, frameId, site, 'login', req.name, [password(await ask(loginRequest(site, req.name)))]);
       return { ok: true, site, text: text.filled('login', req.name) };
     }
     case 'signup': {
       const create = createRequest(site, req.name, req.classes, req.size);
       if (typeof create === 'string') return { ok: false, site, text: create };
       const frameId = await frameWith(req.tabId, site, 'signup');
-      await fill(req.tabId, frameId, 'signup', req.name, [password(await ask(create))]);
+      await fill(req.tabId, frameId, site, 'signup', req.name, [password(await ask(create))]);
       return { ok: true, site, text: text.filled('signup', req.name) };
     }
     case 'change': {
@@ -109,7 +116,7 @@ async function run(req: PopupRequest): Promise<PopupAnswer> {
         values.fill('');
         throw e;
       }
-      await fill(req.tabId, frameId, 'change', req.name, values);
+      await fill(req.tabId, frameId, site, 'change', req.name, values);
       return { ok: true, site, text: text.filled('change', req.name) };
     }
     case 'commit':

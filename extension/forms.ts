@@ -18,6 +18,8 @@ export type Scan = Record<FormKind, number> & { host: string };
 /** What to fill: `values` is [password] or, for change, [old, new]. */
 export interface Fill {
   kind: FormKind;
+  /** the site the password is for: nothing is filled in a frame of another host */
+  site: string;
   name: string;
   values: string[];
 }
@@ -67,6 +69,7 @@ export function inPage(fill?: Fill): Scan | Filled {
     el.dispatchEvent(new Event('change', { bubbles: true }));
     el.blur();
   };
+  if (location.hostname !== fill.site) return { filled: false, why: 'another site' };
   const entry = find(fill.kind)[0];
   if (!entry) return { filled: false, why: 'no form' };
   const [group, pw] = entry;
