@@ -21,6 +21,7 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HUGE_PAGES_TUNABLE } from '../shared/argon2id.js';
 import { MAIN_BUNDLE, writeCodeCache } from './codecache.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <build>/build
@@ -77,7 +78,7 @@ writeFileSync(
 p=$0
 case $p in */*) ;; *) p=./$p ;; esac
 [ -L "$p" ] && p=$(readlink -f "$p")
-GLIBC_TUNABLES="\${GLIBC_TUNABLES:+\$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1" exec node "\${p%/*}/sphinx.js" "$@"
+GLIBC_TUNABLES="\${GLIBC_TUNABLES:+\$GLIBC_TUNABLES:}${HUGE_PAGES_TUNABLE}" exec node "\${p%/*}/sphinx.js" "$@"
 `,
   { mode: 0o755 },
 );

@@ -7,6 +7,14 @@
 import { createRequire } from 'node:module';
 import { ARGON2 } from './constants.js';
 
+/**
+ * Argon2id allocates 64 MiB per password; with this glibc tunable in the
+ * environment at process start, malloc asks for transparent huge pages and
+ * Argon2id runs ~40 % faster (BENCHMARKS.md). The `sphinx` shell script
+ * (build/bundle.ts) and the websphinx host (websphinx/main.ts) set it.
+ */
+export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
+
 let argon2Mod: Promise<typeof import('argon2')> | undefined;
 
 /**

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { HUGE_PAGES_TUNABLE } from '../shared/argon2id.js';
 import { BROWSERS, install, InstallError, uninstall, type Browser } from './install.js';
 
 export const USAGE = `usage:
@@ -63,14 +64,8 @@ export function parseCommand(argv: readonly string[]): { cmd: 'help' } | { cmd: 
   return { cmd: first, ...(b !== undefined ? { browser: b as Browser | 'all' } : {}), system: !!values.system };
 }
 
-/**
- * Argon2id allocates 64 MiB per password; with this glibc tunable malloc asks
- * for transparent huge pages and argon2 runs ~3x faster here (the same as
- * dist/bin/sphinx sets, see README). glibc reads it at process start only.
- */
-export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
 
-const needsTunable = (env: NodeJS.ProcessEnv): boolean => process.platform === 'linux' && !(env['GLIBC_TUNABLES'] ?? '').includes('glibc.malloc.hugetlb');
+const needsTunable = (env: NodeJS.ProcessEnv): boolean => process.platform === 'linux' && !(env['GLIBC_TUNABLES'] ?? '').includes(HUGE_PAGES_TUNABLE.split('=')[0]!);
 
 /** Runs the host again with the tunable (once per browser connection: one node start); stdin/stdout are inherited, untouched here. */
 function relaunchWithTunable(argv: readonly string[]): Promise<number> {
