@@ -104,12 +104,14 @@ test('chromium + test extension + `websphinx install --browser chromium`: the pa
   pin.answer({ pin: MASTER }, { pin: MASTER2 }, { pin: MASTER2 }, { confirm: true });
   const browser = startChromium({ home: u.home, env, args: [`--load-extension=${ext}`, 'about:blank'] });
   let got: any;
+  let timer: NodeJS.Timeout | undefined;
   try {
     got = await Promise.race([
       reported,
-      new Promise((_, rej) => setTimeout(() => rej(new Error(`no report from the extension within 120 s; chromium's stderr:\n${browser.stderr().slice(-4000)}`)), 120_000)),
+      new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`no report from the extension within 120 s; chromium's stderr:\n${browser.stderr().slice(-4000)}`)), 120_000))),
     ]);
   } finally {
+    clearTimeout(timer); // else it keeps the test runner alive for two minutes after the last test
     await browser.stop();
   }
   assert.is(got.error, undefined, `${got.error}\n${JSON.stringify(got.replies)}\n${browser.stderr().slice(-4000)}`);
