@@ -20,8 +20,9 @@ export interface RuleSpec {
 
 export type Command =
   | { cmd: 'init' }
-  | { cmd: 'get' | 'commit' | 'undo' | 'delete'; user: string; site: string }
-  | { cmd: 'create' | 'change'; user: string; site: string; rule: RuleSpec }
+  | { cmd: 'get'; user: string; site: string; raw?: boolean }
+  | { cmd: 'commit' | 'undo' | 'delete'; user: string; site: string }
+  | { cmd: 'create' | 'change'; user: string; site: string; rule: RuleSpec; raw?: boolean }
   | { cmd: 'list'; site: string }
   | { cmd: 'qr'; svg: boolean; key: boolean }
   | { cmd: 'config' }
@@ -179,6 +180,8 @@ export interface Tokens {
   options: Options;
   help: boolean;
   version: boolean;
+  /** --raw: an otp:// record's stored secret instead of the code (client/converters.ts) */
+  raw: boolean;
 }
 
 /**
@@ -189,7 +192,7 @@ export interface Tokens {
  * are positional (symbol sets), except -h.
  */
 export function tokenize(argv: readonly string[]): Tokens {
-  const t: Tokens = { positionals: [], options: {}, help: false, version: false };
+  const t: Tokens = { positionals: [], options: {}, help: false, version: false, raw: false };
   let rest = false;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -208,6 +211,10 @@ export function tokenize(argv: readonly string[]): Tokens {
     }
     if (a === '--version') {
       t.version = true;
+      continue;
+    }
+    if (a === '--raw') {
+      t.raw = true;
       continue;
     }
     if (a.startsWith('--')) {
@@ -251,6 +258,8 @@ export function buildInvocation(tok: Tokens): Invocation {
   const isRuleCmd = name === 'create' || name === 'change';
   const ruleOptionGiven = (['size', 'classes', 'symbols', 'target'] as const).some((o) => tok.options[o] !== undefined);
   if (!isRuleCmd && ruleOptionGiven) throw new CliUsageError('--size, --classes, --symbols and --target only apply to create and change');
+  if (tok.raw && !isRuleCmd && name !== 'get') throw new CliUsageError('--raw only applies to get, create and change (of otp:// records)');
+  const raw = tok.raw ? { raw: true } : {};
   if (name === 'qr') {
     const rest = [...p];
     const take = (w: string): boolean => {
@@ -275,7 +284,7 @@ export function buildInvocation(tok: Tokens): Invocation {
     const [user, site, ...ruleArgs] = p as [string, string, ...string[]];
     const rule = applyRuleOptions(ruleFromPositionals(ruleArgs), tok.options, ruleArgs.length > 0);
     checkRule(rule);
-    return inv({ cmd: name, user, site, rule });
+    return inv({ cmd: name, user, site, rule, ...raw });
   }
   const arity = ARITY[name]!;
   if (p.length !== arity) {
@@ -289,7 +298,9 @@ export function buildInvocation(tok: Tokens): Invocation {
       return inv({ cmd: 'config' });
     case 'list':
       return inv({ cmd: 'list', site: p[0]! });
+    case 'get':
+      return inv({ cmd: 'get', user: p[0]!, site: p[1]!, ...raw });
     default:
-      return inv({ cmd: name as 'get' | 'commit' | 'undo' | 'delete', user: p[0]!, site: p[1]! });
+      return inv({ cmd: name as 'commit' | 'undo' | 'delete', user: p[0]!, site: p[1]! });
   }
 }

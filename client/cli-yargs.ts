@@ -24,8 +24,19 @@ const EXIT_CODES = [
   '100 usage error, 130 interrupted (Ctrl-C).',
 ].join('\n');
 
+const CONVERTERS = [
+  'User names with a prefix (converters, README "Keys and codes from SPHINX"):',
+  '  otp://NAME          create/change store the base32 TOTP secret (--target SECRET);',
+  '                      get prints the current code (--raw: the secret)',
+  '  ssh-ed25519://NAME  create/change print the OpenSSH public key, get the private key',
+  '  age://NAME          create/change print the age recipient, get the identity',
+  '  minisig://NAME      create/change print the minisign public key, get the secret key',
+].join('\n');
+
 const EPILOGUE = [
   RULES,
+  '',
+  CONVERTERS,
   '',
   'Config ([client] section): /etc/sphinx/config, ~/.sphinxrc, ~/.config/sphinx/config, ./sphinx.cfg,',
   'or only --config FILE; `sphinx config` shows the values in effect. Manuals: sphinx(1), sphinx.cfg(5).',
@@ -41,7 +52,8 @@ function ruleOptions(y: Argv): Argv {
     .option('classes', { type: 'string', describe: 'character classes: any of u l d s (s = all symbols; "s" alone = symbols only)' })
     .option('size', { type: 'string', describe: 'password length, at most what the classes give (0: as long as 256 bits give)' })
     .option('symbols', { type: 'string', describe: 'allowed symbols (a subset of the 33)' })
-    .option('target', { type: 'string', describe: 'store exactly this password (excludes the rule options)' });
+    .option('target', { type: 'string', describe: 'store exactly this password (excludes the rule options); for otp://NAME the base32 TOTP secret' })
+    .option('raw', { type: 'boolean', describe: 'otp://NAME: print the stored secret, not the current code' });
 }
 
 const userSite = (y: Argv): Argv =>
@@ -57,7 +69,9 @@ function build(args: string[]): Argv {
     .option('config', { type: 'string', describe: 'read only this config file', global: true })
     .command('init', 'create the masterkey in the datadir (refuses to overwrite one)')
     .command('create <user> <site> [rule..]', `create a password and print it. ${PWD_NOTE}`, ruleOptions)
-    .command('get <user> <site>', `print a stored password. ${PWD_NOTE}`, userSite)
+    .command('get <user> <site>', `print a stored password. ${PWD_NOTE}`, (y) =>
+      userSite(y).option('raw', { type: 'boolean', describe: 'otp://NAME: print the stored secret, not the current code' }).epilogue(CONVERTERS),
+    )
     .command(
       'change <user> <site> [rule..]',
       `make a new password (pending until commit) and print it. Reads the current master password, then the new one (empty: unchanged).`,

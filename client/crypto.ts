@@ -112,14 +112,26 @@ export function passHash(rwd: Uint8Array): Uint8Array {
   return hash(Ctx.PASS, rwd);
 }
 
-/** The site password: derive(passHash(rwd) XOR xormask) with the rule's classes, size and symbols. */
-export function sitePassword(rwd: Uint8Array, rule: Rule): string {
+/**
+ * The record's secret: passHash(rwd) XOR xormask, the 32 bytes the site
+ * password is derived from, and the converters' keys (client/converters.ts).
+ */
+export function recordSecret(rwd: Uint8Array, rule: Rule): Uint8Array {
   const ph = passHash(rwd);
-  const raw = xor(ph, rule.xormask);
+  try {
+    return xor(ph, rule.xormask);
+  } finally {
+    wipe(ph);
+  }
+}
+
+/** The site password: derive(recordSecret) with the rule's classes, size and symbols. */
+export function sitePassword(rwd: Uint8Array, rule: Rule): string {
+  const raw = recordSecret(rwd, rule);
   try {
     return derive(raw, rule.classes, rule.size, rule.symbols);
   } finally {
-    wipe(ph, raw);
+    wipe(raw);
   }
 }
 

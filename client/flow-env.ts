@@ -18,4 +18,10 @@ export interface FlowEnv extends WireEnv {
    * exchange is exactly the reference's (the transcript tests).
    */
   checkCurrentFirst?: boolean;
+  /**
+   * create, change, get: return render(the record's secret) instead of the
+   * site password (the key converters, client/converters.ts). The secret is
+   * wiped after the call.
+   */
+  render?: (recordSecret: Uint8Array) => string;
 }

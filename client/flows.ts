@@ -25,14 +25,13 @@ import {
   seal,
   sealKey,
   signDetached,
-  sitePassword,
   unpackRule,
   userListId,
   type Keypair,
 } from './crypto.js';
 import type { FlowEnv } from './flow-env.js';
 import { ClientError } from './errors.js';
-import { get } from './get.js';
+import { get, recordOutput } from './get.js';
 import { badAnswer, rateLimited, readBlobReply, readOk, readReply, Refused, refusedMeans } from './wire.js';
 
 export { EARLY_CONNECT_MAX_N, rateLimited } from './wire.js';
@@ -191,8 +190,8 @@ export async function create(env: FlowEnv, pwd: Uint8Array, user: string, host: 
       `cannot create: the oracle refused to update the user list of ${q(host)} (it was made with another masterkey or rwd_keys setting?); nothing was stored`,
     );
     await refusedMeans(`cannot create: the oracle failed to store the record for ${q(user)} at ${q(host)}; try again`, () => readOk(c, 'the new record'));
-    const pw = sitePassword(rwd, rule);
-    if (target && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
+    const pw = recordOutput(env, rwd, rule);
+    if (target && !env.render && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
     return pw;
   } finally {
     c.close();
@@ -246,8 +245,8 @@ export async function change(
     } finally {
       c.close();
     }
-    const pw = sitePassword(rwd, rule);
-    if (target && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
+    const pw = recordOutput(env, rwd, rule);
+    if (target && !env.render && pw !== spec.target) throw new Error('internal: the target password does not round-trip');
     return pw;
   } finally {
     wipe(r, r2, rwd, rwdOld, rule?.xormask);

@@ -9,7 +9,7 @@ import { Op } from '../shared/constants.js';
 import { ProtocolError } from '../shared/errors.js';
 import * as msg from '../shared/messages.js';
 import type { Rule } from '../shared/rules.js';
-import { blindInverse, challenge, checkDigit, preloadArgon2, recordId, sealKey, sitePassword, stretch, unblind, unpackRule } from './crypto.js';
+import { blindInverse, challenge, checkDigit, preloadArgon2, recordId, recordSecret, sealKey, sitePassword, stretch, unblind, unpackRule } from './crypto.js';
 import { BadCheckDigit, ClientError } from './errors.js';
 import type { FlowEnv } from './flow-env.js';
 import { badAnswer, rateLimited, readReply, refusedMeans } from './wire.js';
@@ -26,6 +26,17 @@ function openRule(masterkey: Uint8Array, blob: Uint8Array): Rule {
     throw new ClientError('the password rules from the oracle cannot be opened (a damaged record, or not the masterkey that created it)');
   } finally {
     wipe(sk);
+  }
+}
+
+/** What create, change and get return: the site password, or env.render of the record's secret. */
+export function recordOutput(env: FlowEnv, rwd: Uint8Array, rule: Rule): string {
+  if (!env.render) return sitePassword(rwd, rule);
+  const secret = recordSecret(rwd, rule);
+  try {
+    return env.render(secret);
+  } finally {
+    wipe(secret);
   }
 }
 
@@ -73,7 +84,7 @@ export async function get(env: FlowEnv, pwd: Uint8Array, user: string, host: str
     rwd = await rwdP;
     env.mark?.('argon2-done');
     if (env.validatePassword && rule.checkDigit !== checkDigit(rwd, true)) throw new BadCheckDigit();
-    return sitePassword(rwd, rule);
+    return recordOutput(env, rwd, rule);
   } finally {
     wipe(r, rinv, rwd0, rwd, rule?.xormask);
   }

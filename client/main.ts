@@ -63,6 +63,10 @@ function wipeAll(bufs: Uint8Array[]): void {
 }
 
 async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'config' | 'completion' | 'version' }>, cfg: ClientConfig): Promise<Result> {
+  // user names with "://" may be converter records (otp://, ssh-ed25519://...): checked before anything is read or sent
+  const conv = (cmd.cmd === 'get' || cmd.cmd === 'create' || cmd.cmd === 'change') && (cmd.user.includes('://') || cmd.raw)
+    ? (await import('./converters.js')).converterRun(cmd)
+    : null;
   const prompts = passwordPrompts(cmd, cfg.rwdKeys);
   const typing = prompts.length > 0 && isatty(0);
   // Start the slow things first, so that their file reads overlap the setup:
@@ -119,6 +123,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'co
       warn: (l: string) => process.stderr.write(l + '\n'),
       sent: () => solver?.preload(),
       mark,
+      ...(conv?.render ? { render: conv.render } : {}),
     };
     const pwd = pwds[0] ?? Buffer.alloc(0);
     let out: string | undefined;
@@ -148,6 +153,7 @@ async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'co
         break;
       }
     }
+    if (conv && out !== undefined) out = conv.finish(out.slice(0, -1), Date.now() / 1000) + '\n';
     if (strength) process.stderr.write((await strength) + '\n');
     if (cfg.verbose) process.stderr.write(`connections: ${connector.opened}, TLS sessions resumed: ${connector.resumed}\n`);
     return { stdout: out, code: Exit.OK };

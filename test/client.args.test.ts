@@ -106,6 +106,21 @@ test('--config anywhere; -- ends the options; dashed words are positional', () =
   assert.match(usage('get', 'u', 's', '--config'), /needs a value/);
 });
 
+test('--raw (otp:// records): get, create and change take it, anywhere before --; other commands refuse it', () => {
+  assert.equal(inv('get', '--raw', 'otp://a', 's').command, { cmd: 'get', user: 'otp://a', site: 's', raw: true });
+  assert.equal(inv('get', 'otp://a', 's', '--raw').command, { cmd: 'get', user: 'otp://a', site: 's', raw: true });
+  assert.equal(inv('create', '--raw', '--target', 'JBSWY3DP', 'otp://a', 's').command, {
+    cmd: 'create',
+    user: 'otp://a',
+    site: 's',
+    rule: { classes: 'uld', symbols: SYMBOLS, size: 0, target: 'JBSWY3DP' },
+    raw: true,
+  });
+  assert.equal(inv('create', 'u', 's', '--', '--raw').command, { cmd: 'create', user: 'u', site: 's', rule: { classes: 'uld', symbols: SYMBOLS, size: 0, target: '--raw' } });
+  for (const c of ['commit', 'undo', 'delete']) assert.match(usage(c, '--raw', 'otp://a', 's'), /--raw only applies/);
+  assert.match(usage('list', '--raw', 's'), /--raw only applies/);
+});
+
 test('arities of every command', () => {
   assert.equal(inv('init').command, { cmd: 'init' });
   assert.equal(inv('list', 'example.com').command, { cmd: 'list', site: 'example.com' });

@@ -112,7 +112,8 @@ test.before(async () => {
     }
     r = await sphinxCmd(['create', '--target', OTP_SECRET, '--', 'otp://alice', 'example.com'], MASTER);
     assert.is(r.code, 0, `sphinx create otp://alice: ${r.err}`);
-    assert.is(await expectedPassword('otp://alice', 'example.com'), OTP_SECRET, 'the TOTP secret comes back as stored');
+    r = await sphinxCmd(['get', '--raw', '--', 'otp://alice', 'example.com'], MASTER);
+    assert.is(r.out, OTP_SECRET + '\n', 'the TOTP secret comes back as stored (get --raw)');
   } catch (e) {
     setupError = e;
   }
