@@ -16,10 +16,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +27,7 @@ import { toHex } from '../shared/bytes.js';
 import { CHALLENGE_SIZE, Op } from '../shared/constants.js';
 import * as msg from '../shared/messages.js';
 import { solve } from '../shared/equihash.js';
-import { runOracle, serverConfigText, startOracle } from './helpers/oracle-process.js';
+import { oracleFleet, runOracle, serverConfigText, startOracle } from './helpers/oracle-process.js';
 import { assertGet, makeRecord } from './helpers/oracle-asserts.js';
 import { FAILED, Wire, newGen, newUserList, randomAlpha, reply } from './helpers/wire.js';
 
@@ -39,32 +38,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Tests must not depend on the puzzle difficulty climbing, nor on the CREATE limit unless they test it. */
 const FLAT = { rl_threshold: 4294967295, create_rate: 0 };
 
-const running = new Set<Oracle>();
-const tmpdirs: string[] = [];
+const fleet = oracleFleet(FLAT);
+const { start: oracleWith, stop, tmp } = fleet;
 const mounts: string[] = [];
 
-async function oracleWith(opts: Parameters<typeof startOracle>[0] = {}): Promise<Oracle> {
-  const o = await startOracle({ ...opts, server: { ...FLAT, ...(opts.server ?? {}) } });
-  running.add(o);
-  return o;
-}
-
-async function stop(o: Oracle, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  running.delete(o);
-  if (signal === 'SIGTERM') await o.stop();
-  else await o.kill(signal);
-}
-
-function tmp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tmpdirs.push(d);
-  return d;
-}
-
 test.after(async () => {
-  for (const o of running) await o.kill('SIGKILL').catch(() => undefined);
   for (const m of mounts) spawnSync('umount', ['-l', m]);
-  for (const d of tmpdirs) rmSync(d, { recursive: true, force: true });
+  await fleet.cleanup();
 });
 
 /** A solved CHALLENGE_VERIFY packet for GET of id (connection 1 done, puzzle solved). */

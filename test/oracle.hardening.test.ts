@@ -11,10 +11,9 @@
 // - concurrent CHANGE/COMMIT on one record are serialized.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
@@ -23,7 +22,7 @@ import { toHex } from '../shared/bytes.js';
 import { CHALLENGE_SIZE, Op, POINT_SIZE } from '../shared/constants.js';
 import * as msg from '../shared/messages.js';
 import { solve } from '../shared/equihash.js';
-import { startOracle } from './helpers/oracle-process.js';
+import { oracleFleet, startOracle } from './helpers/oracle-process.js';
 import { assertGet, makeRecord } from './helpers/oracle-asserts.js';
 import {
   FAILED,
@@ -51,30 +50,11 @@ const deadline = (ms: number): Promise<void> => new Promise((r) => setTimeout(r,
 /** Tests must not depend on the puzzle difficulty climbing. */
 const FLAT = { rl_threshold: 4294967295 };
 
-const running = new Set<Oracle>();
-const tmpdirs: string[] = [];
+const fleet = oracleFleet(FLAT);
+const { start: oracleWith, tmp } = fleet;
+const stop = (o: Oracle): Promise<void> => fleet.stop(o);
 
-async function oracleWith(opts: Parameters<typeof startOracle>[0] = {}): Promise<Oracle> {
-  const o = await startOracle({ ...opts, server: { ...FLAT, ...(opts.server ?? {}) } });
-  running.add(o);
-  return o;
-}
-
-async function stop(o: Oracle): Promise<void> {
-  running.delete(o);
-  await o.stop();
-}
-
-function tmp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tmpdirs.push(d);
-  return d;
-}
-
-test.after(async () => {
-  for (const o of running) await o.kill('SIGKILL').catch(() => undefined);
-  for (const d of tmpdirs) rmSync(d, { recursive: true, force: true });
-});
+test.after(() => fleet.cleanup());
 
 function alive(o: Oracle): boolean {
   if (o.proc.exitCode !== null || o.proc.signalCode !== null) return false;
@@ -509,7 +489,7 @@ test('SIGTERM: in-flight GET and CREATE complete, no new connection is served, e
   c.close();
 
   const { code, signal } = await Promise.race([exited, deadline(10000).then(() => ({ code: -1, signal: 'timeout' }))]);
-  running.delete(o);
+  fleet.forget(o);
   assert.is(signal, null, 'exited by itself, not killed');
   assert.is(code, 0, 'exit code 0');
   const { state, problems } = checkRecord(readRecord(o.datadir, id2)!, [gen2]);
@@ -530,7 +510,7 @@ test('SIGTERM does not wait for idle connections (TCP or TLS without a request b
   idleTcp.destroy();
   idleTls.destroy();
   assert.ok(r !== null, 'the oracle exits without waiting for the idle connections to time out');
-  running.delete(o);
+  fleet.forget(o);
   assert.is(r!.code, 0, 'exit code 0');
 });
 

@@ -176,3 +176,39 @@ export async function startOracle(opts: StartOracleOptions = {}): Promise<Runnin
     },
   };
 }
+
+/**
+ * Oracles and scratch directories a test file starts, with the server keys
+ * every one of them gets unless a test overrides them; `cleanup` (for
+ * test.after) kills what is still running and removes the directories.
+ */
+export function oracleFleet(defaults: Record<string, string | number | boolean>) {
+  const running = new Set<RunningOracle>();
+  const dirs: string[] = [];
+  return {
+    async start(opts: StartOracleOptions = {}): Promise<RunningOracle> {
+      const o = await startOracle({ ...opts, server: { ...defaults, ...(opts.server ?? {}) } });
+      running.add(o);
+      return o;
+    },
+    /** Stops it (SIGTERM: a clean stop) or kills it with another signal. */
+    async stop(o: RunningOracle, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+      running.delete(o);
+      if (signal === 'SIGTERM') await o.stop();
+      else await o.kill(signal);
+    },
+    /** It has ended by itself: nothing to stop at cleanup. */
+    forget(o: RunningOracle): void {
+      running.delete(o);
+    },
+    tmp(prefix: string): string {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+    async cleanup(): Promise<void> {
+      for (const o of running) await o.kill('SIGKILL').catch(() => undefined);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
