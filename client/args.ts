@@ -26,6 +26,7 @@ export type Command =
   | { cmd: 'list'; site: string }
   | { cmd: 'qr'; svg: boolean; key: boolean }
   | { cmd: 'config' }
+  | { cmd: 'totp' }
   | { cmd: 'completion'; shell: Shell }
   | { cmd: 'version' }
   | { cmd: 'help'; topic?: string };
@@ -39,7 +40,7 @@ export interface Invocation {
   config?: string;
 }
 
-export const COMMANDS = ['init', 'create', 'get', 'change', 'commit', 'undo', 'delete', 'list', 'qr', 'config', 'completion', 'help'] as const;
+export const COMMANDS = ['init', 'create', 'get', 'change', 'commit', 'undo', 'delete', 'list', 'qr', 'config', 'totp', 'completion', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Long options that take a value. */
@@ -238,7 +239,7 @@ export function tokenize(argv: readonly string[]): Tokens {
   return t;
 }
 
-const ARITY: Record<string, number> = { init: 0, config: 0, get: 2, commit: 2, undo: 2, delete: 2, list: 1 };
+const ARITY: Record<string, number> = { init: 0, config: 0, totp: 0, get: 2, commit: 2, undo: 2, delete: 2, list: 1 };
 
 /** Turns a tokenised command line into an Invocation; CliUsageError for a bad one. */
 export function buildInvocation(tok: Tokens): Invocation {
@@ -288,7 +289,7 @@ export function buildInvocation(tok: Tokens): Invocation {
   }
   const arity = ARITY[name]!;
   if (p.length !== arity) {
-    const want = name === 'init' || name === 'config' ? 'no arguments' : name === 'list' ? 'exactly <site>' : 'exactly <user> <site>';
+    const want = name === 'init' || name === 'config' || name === 'totp' ? 'no arguments' : name === 'list' ? 'exactly <site>' : 'exactly <user> <site>';
     throw new CliUsageError(`${name} takes ${want}`);
   }
   switch (name) {
@@ -296,6 +297,8 @@ export function buildInvocation(tok: Tokens): Invocation {
       return inv({ cmd: 'init' });
     case 'config':
       return inv({ cmd: 'config' });
+    case 'totp':
+      return inv({ cmd: 'totp' });
     case 'list':
       return inv({ cmd: 'list', site: p[0]! });
     case 'get':

@@ -85,6 +85,7 @@ function build(args: string[]): Argv {
       y.positional('svg', { describe: 'the word svg', type: 'string' }).positional('key', { describe: 'the word key', type: 'string' }),
     )
     .command('config', 'print the effective [client] configuration and the file and line each value comes from')
+    .command('totp', 'print the current TOTP code (RFC 6238) of the base32 secret read from stdin; no oracle, no config (for scripts holding `get --raw otp://NAME`)')
     .completion('completion', 'print a completion script: `sphinx completion bash` (or zsh); source it from ~/.bashrc (~/.zshrc)')
     .command('help [command]', 'show help (for one command)')
     .example([

@@ -62,7 +62,7 @@ function wipeAll(bufs: Uint8Array[]): void {
   for (const b of bufs) b.fill(0);
 }
 
-async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'config' | 'completion' | 'version' }>, cfg: ClientConfig): Promise<Result> {
+async function network(cmd: Exclude<Command, { cmd: 'init' | 'help' | 'qr' | 'config' | 'totp' | 'completion' | 'version' }>, cfg: ClientConfig): Promise<Result> {
   // user names with "://" may be converter records (otp://, ssh-ed25519://...): checked before anything is read or sent
   const conv = (cmd.cmd === 'get' || cmd.cmd === 'create' || cmd.cmd === 'change') && (cmd.user.includes('://') || cmd.raw)
     ? (await import('./converters.js')).converterRun(cmd)
@@ -186,11 +186,30 @@ async function qr(cmd: { svg: boolean; key: boolean }, cfg: ClientConfig): Promi
   }
 }
 
+/**
+ * `sphinx totp`: the current RFC 6238 code of the base32 secret on stdin (a
+ * no-echo prompt on a terminal). No config, no oracle: scripts that hold an
+ * otp:// record's secret (`get --raw`) compute the code when they need it
+ * (contrib/sphinx-x11).
+ */
+async function totpCode(): Promise<Result> {
+  const [line] = await readPasswords(['TOTP secret (base32): ']);
+  const secret = line!.toString('utf8');
+  line!.fill(0);
+  const { totp } = await import('./converters.js');
+  try {
+    return { stdout: totp(secret.trim(), Date.now() / 1000) + '\n', code: Exit.OK };
+  } catch (e) {
+    throw new ClientError(`${(e as Error).message}; nothing to print`);
+  }
+}
+
 async function run(inv: Invocation): Promise<Result> {
   const cmd = inv.command;
   if (cmd.cmd === 'help') return { stdout: await help(cmd.topic), code: Exit.OK };
   if (cmd.cmd === 'version') return { stdout: `sphinx ${packageVersion()} (sphinx-ts)\n`, code: Exit.OK };
   if (cmd.cmd === 'completion') return { stdout: await (await import('./cli-yargs.js')).completionScript(cmd.shell), code: Exit.OK };
+  if (cmd.cmd === 'totp') return totpCode();
   refuseBeforeSending(cmd);
   const { cfg, loaded, paths } = loadClientSettings(inv.config);
   if (cmd.cmd === 'config') return { stdout: showConfig(cfg, loaded, paths), code: Exit.OK };

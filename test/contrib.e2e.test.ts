@@ -196,11 +196,16 @@ test('type-pwd: hostile user and host strings are just names', async () => {
   assert.not.ok(existsSync(pwned), 'no command was injected');
 });
 
-test('sphinx-x11 user-pass-otp: user, Tab, password, Return, then a TOTP code oathtool accepts', async () => {
+test('sphinx-x11 user-pass-otp: user, Tab, password, Return, then a TOTP code oathtool accepts (computed by sphinx totp: no oathtool on its PATH)', async () => {
   ready();
   const want = await expectedPassword('alice', 'example.com');
   const { pin, env: e } = withPinentry(MASTER);
-  const bg = launch('sphinx-x11', [script('sphinx-scripts/user-pass-otp'), 'alice', 'example.com'], e);
+  // An "oathtool" first on sphinx-x11's PATH that would leave a mark: the script must not need one.
+  const noOath = join(dir, 'no-oathtool');
+  mkdirSync(noOath, { recursive: true });
+  const oathMark = join(dir, 'oathtool-was-run');
+  writeFileSync(join(noOath, 'oathtool'), `#!/bin/sh\ntouch '${oathMark}'\nexit 99\n`, { mode: 0o755 });
+  const bg = launch('sphinx-x11', [script('sphinx-scripts/user-pass-otp'), 'alice', 'example.com'], { ...e, PATH: `${noOath}:${e['PATH'] ?? ''}` });
   await clickWhenListening(x, bg, 60_000);
   // the login page is "submitted"; now the second click, into the code field
   await clickWhenListening(x, bg, 30_000);
@@ -215,6 +220,22 @@ test('sphinx-x11 user-pass-otp: user, Tab, password, Return, then a TOTP code oa
   const other = await run('oathtool', ['--totp', '-b', '-w', '2', '-', m![2]!], { input: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' });
   assert.is.not(other.code, 0, 'a code of another secret is rejected (the check can fail)');
   assert.is(pin.runs(), 1, 'the master password was asked once for pwd and otp');
+  assert.not.ok(existsSync(oathMark), 'sphinx-x11 did not run oathtool');
+});
+
+test('type-pwd and the pwd line of sphinx-x11 refuse key records (private keys are never typed): nothing asked, nothing typed', async () => {
+  ready();
+  for (const user of ['age://alice', 'ssh-ed25519://alice', 'minisig://alice']) {
+    const { pin, env: e } = withPinentry(MASTER);
+    const t = await finish(launch('type-pwd', [user, 'example.com'], e), 30_000, 'type-pwd');
+    assert.is(t.code, 1, t.stderr);
+    assert.match(t.stderr, /is a key record/);
+    const x11 = await finish(launch('sphinx-x11', [script('sphinx-scripts/user-pass'), user, 'example.com'], e), 30_000, 'sphinx-x11');
+    assert.is(x11.code, 1, x11.stderr);
+    assert.match(x11.stderr, /is a key record/);
+    assert.is(pin.runs(), 0, 'no master password was asked');
+    assert.is(await rx.sync(), '', 'nothing typed');
+  }
 });
 
 test('sphinx-x11 user-pass with hostile user and host: typed exactly, nothing injected', async () => {
@@ -286,6 +307,25 @@ test('dmenu-sphinx: one user skips the user menu; hostile host; SPHINX_HOSTS= ke
   assert.is(await rx.sync(), want);
   assert.is(readFileSync(history, 'utf8'), before, 'history untouched');
   assert.not.ok(existsSync(pwned), 'no command was injected');
+});
+
+test('dmenu-sphinx: key records are not offered (a password user next to an age:// record: no user menu)', async () => {
+  ready();
+  for (const user of ['carol', 'age://carol']) {
+    const c = await sphinxCmd(['create', '--', user, 'keys.example'], MASTER);
+    assert.is(c.code, 0, `create ${user}: ${c.err}`);
+  }
+  const want = await expectedPassword('carol', 'keys.example');
+  const { env: e } = withPinentry(MASTER);
+  const bg = launch('dmenu-sphinx', [], { ...e, SPHINX_HOSTS: '' });
+  let userMenu = false;
+  const watch = setInterval(() => (userMenu ||= descendants(bg.pid, 'dmenu').some((p) => cmdline(p).includes('user'))), 20);
+  await dmenuPick(x, bg, 'host', 'keys.example');
+  await clickWhenListening(x, bg, 60_000);
+  const r = await finish(bg, 30_000, 'dmenu-sphinx').finally(() => clearInterval(watch));
+  assert.is(r.code, 0, r.stderr);
+  assert.not.ok(userMenu, 'age://carol was filtered out, so one user is left: no menu');
+  assert.is(await rx.sync(), want);
 });
 
 test.run();

@@ -2,12 +2,13 @@
 // and the real `sphinx` CLI as child processes; the printed codes and keys
 // are checked with the real tools (test/helpers/key-tools.ts: oathtool,
 // ssh-keygen, age/age-keygen, minisign).
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TOTP_STEP } from '../client/converters.js';
-import { clientHome, type CliResult, type ClientHome } from './helpers/cli.js';
+import { clientHome, runSphinx, type CliResult, type ClientHome } from './helpers/cli.js';
 import { checkAge, checkMinisign, checkSsh, oathtoolCode } from './helpers/key-tools.js';
 import { startOracle, type RunningOracle } from './helpers/oracle-process.js';
 
@@ -75,6 +76,20 @@ test('otp://: a record made the 1.0.x way (secret as a positional target passwor
   out(await A.run(['create', '--', 'otp://bob', SITE, SECRET2], { stdin: MASTER }), 'create (1.0.x)');
   assert.is(out(await get(A, 'otp://bob', '--raw'), 'get --raw'), SECRET2);
   await sameAsOathtool(SECRET2, async () => out(await get(A, 'otp://bob'), 'get'));
+});
+
+test('sphinx totp: the code of the secret on stdin, no oracle, no config; a bad secret or an argument is a one-line error', async () => {
+  // a HOME whose config is broken (every other command refuses it) and which has no masterkey: totp reads neither
+  const home = mkdtempSync(join(tmpdir(), 'sphinx-totp-'));
+  writeFileSync(join(home, '.sphinxrc'), '[client]\nport = not-a-port\n');
+  assert.is((await runSphinx(['list', SITE], { home, stdin: '' })).code, 1, 'the broken config is refused by list');
+  const totp = (stdin: string, ...args: string[]) => runSphinx(['totp', ...args], { home, stdin });
+  await sameAsOathtool(SECRET, async () => out(await totp(SECRET + '\n'), 'totp'));
+  await sameAsOathtool(SECRET2, async () => out(await totp(SECRET2.toLowerCase()), 'totp, lower case, no newline'));
+  fails(await totp('not base32!'), 1, /^error: the TOTP secret is not base32[^\n]*\n$/, 'totp of a non-base32 secret');
+  fails(await totp(''), 1, /^error: the TOTP secret is not base32/, 'totp of an empty stdin');
+  fails(await totp(SECRET, 'extra'), 100, /totp takes no arguments/, 'totp with an argument');
+  rmSync(home, { recursive: true, force: true });
 });
 
 test('otp://: refusals (no secret, not base32, --raw elsewhere) send nothing; a wrong master password is exit 2', async () => {
