@@ -11,6 +11,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
+import { nowMs } from '../shared/clock.js';
 import { StreamConn, type Conn } from './conn.js';
 import { ClientError, ConnectionError } from './errors.js';
 
@@ -156,7 +157,7 @@ export class Connector {
       const p = this.open();
       p.catch(() => undefined); // reported when connect() hands it out
       this.prefetched = p;
-      this.prefetchedAt = performance.now();
+      this.prefetchedAt = nowMs();
     }
   }
 
@@ -164,7 +165,7 @@ export class Connector {
     // A prefetched connection may idle while stdin is slow (a password
     // manager asking for its own passphrase): the oracle drops idle
     // connections after a few seconds, so use only a fresh one.
-    if (this.prefetched && performance.now() - this.prefetchedAt > PREFETCH_MAX_AGE_MS) this.discard();
+    if (this.prefetched && nowMs() - this.prefetchedAt > PREFETCH_MAX_AGE_MS) this.discard();
     const p = this.prefetched ?? this.open();
     this.prefetched = null;
     return p;

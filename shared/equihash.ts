@@ -16,6 +16,7 @@
 //
 // Pure module: importable from a worker thread; no top-level side effects.
 import { blake2b } from '@noble/hashes/blake2.js';
+import { nowMs } from './clock.js';
 import { CORE_WASM_BASE64 } from './equihash-core/wasm.js';
 
 /** Parameters this module accepts (throws RangeError otherwise). */
@@ -351,10 +352,10 @@ class Workspace {
   candidates(seed: Uint8Array, nonce: number, firstOnly: boolean): { total: number; distinct: number[][] } {
     const x = this.x;
     try {
-      const t0 = performance.now();
+      const t0 = nowMs();
       setInput(x, seed, nonce);
       x.fill();
-      const t1 = performance.now();
+      const t1 = nowMs();
       const total = x.collisions() >>> 0;
       const distinct: number[][] = [];
       const size = 2 ** this.k;
@@ -362,7 +363,7 @@ class Workspace {
         const p = x.candidate(i) >>> 0;
         if (p !== 0) distinct.push(Array.from(new Uint32Array(x.memory.buffer, p, size)));
       }
-      const t2 = performance.now();
+      const t2 = nowMs();
       this.stats.hashMs += t1 - t0;
       this.stats.sortMs += t2 - t1;
       return { total, distinct };
