@@ -48,6 +48,15 @@ const result = await build({
   banner: { js: "'use strict';\nconst __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   external: ['argon2', 'qrcode', '@zxcvbn-ts/*', 'yargs', 'yargs/*'],
   metafile: true,
+  // Smaller and pure ASCII: V8 loads this file through its code cache on every
+  // `sphinx get`, and that costs ~13 ms for the plain bundle against ~5 ms
+  // minified (BENCHMARKS.md): a source with one non-ASCII character becomes a
+  // two-byte string, and every byte of source and cache is read. Names are
+  // kept (error classes, stack traces of unexpected failures).
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  charset: 'ascii',
 });
 const sodium = Object.keys(result.metafile.inputs).find((f) => f.includes('libsodium'));
 if (sodium) throw new Error(`the client bundle contains ${sodium}: the client's crypto is client/crypto.ts (noble), libsodium is the oracle's`);
