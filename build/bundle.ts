@@ -66,8 +66,12 @@ writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 // dynamic import() fails at run time: packages must be imported statically
 // (require()d inside the lazy initialiser of the module that needs them).
 const main = join(outdir, MAIN_BUNDLE);
-const dynamic = /\bimport\(\s*["'`]/.exec(readFileSync(main, 'utf8'));
+const mainSource = readFileSync(main, 'utf8');
+const dynamic = /\bimport\(\s*["'`]/.exec(mainSource);
 if (dynamic) throw new Error(`${main} has a dynamic import() (${dynamic[0]}...): import that package statically`);
+// one non-ASCII character makes V8 hold the whole source as UTF-16 (see minify above)
+const wide = /[^\x00-\x7f]/.exec(mainSource);
+if (wide) throw new Error(`${main} has a non-ASCII character (U+${wide[0].codePointAt(0)!.toString(16)} at ${wide.index}): keep the bundle ASCII`);
 await writeCodeCache(main);
 
 // The `sphinx` command itself: node with glibc's malloc putting large
