@@ -38,6 +38,8 @@ export type Line =
   | { kind: 'ERR'; text: string }
   /** a data line's decoded bytes */
   | { kind: 'D'; data: Buffer }
+  /** the peer asks for data (D lines, then END): its keyword and arguments */
+  | { kind: 'INQUIRE'; keyword: string; args: string }
   /** status lines, comments: ignored */
   | { kind: 'skip' }
   /** anything else: a protocol error (not a pinentry?) */
@@ -50,6 +52,10 @@ export function parseLine(line: Uint8Array): Line {
   if (word('OK')) return { kind: 'OK' };
   if (word('ERR')) return { kind: 'ERR', text: l.toString('utf8', 4).slice(0, 200) };
   if (word('D')) return { kind: 'D', data: percentDecode(l.subarray(2)) };
+  if (word('INQUIRE')) {
+    const [keyword = '', ...rest] = l.toString('utf8', 8).split(' ');
+    return { kind: 'INQUIRE', keyword, args: rest.join(' ') };
+  }
   if (word('S') || word('#') || l.length === 0) return { kind: 'skip' };
   return { kind: 'other' };
 }

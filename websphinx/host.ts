@@ -27,8 +27,8 @@ export function loadSettings(): Settings {
   return { client: clientConfig(sections), web: websphinxConfig(sections) };
 }
 
-/** client/flows.ts with the user's config; the masterkey is read for each operation and wiped after it. */
-function bindFlows(cfg: ClientConfig, connector: Connector, solver: Solver): Flows {
+/** client/flows.ts with the user's config; the masterkey is read for each operation and wiped after it. Warnings go to stderr prefixed with `who`. */
+export function bindFlows(cfg: ClientConfig, connector: Connector, solver: Solver, who = 'websphinx'): Flows {
   const flowsP = import('../client/flows.js');
   const run = async <T>(fn: (f: typeof import('../client/flows.js'), env: FlowEnv) => Promise<T>): Promise<T> => {
     const f = await flowsP;
@@ -40,7 +40,7 @@ function bindFlows(cfg: ClientConfig, connector: Connector, solver: Solver): Flo
         rwdKeys: cfg.rwdKeys,
         validatePassword: cfg.validatePassword,
         solve: solver.solve,
-        warn: (l) => process.stderr.write(`websphinx: ${l}\n`),
+        warn: (l) => process.stderr.write(`${who}: ${l}\n`),
       });
     } finally {
       masterkey.fill(0);
