@@ -92,9 +92,10 @@ export function decide(s: Session, line: Buffer): { session: Session; decision: 
       }
       break;
   }
-  const restore = restoreCommands(s);
+  const end = cmd === 'BYE';
+  const restore = end ? [] : restoreCommands(s); // nothing is shown after BYE
   next.dirty = false;
-  return { session: next, decision: { kind: 'relay', restore, end: cmd === 'BYE' } };
+  return { session: next, decision: { kind: 'relay', restore, end } };
 }
 
 // ---------------------------------------------------------------- our own dialog on the real pinentry

@@ -81,7 +81,9 @@ test('after our own dialog (dirty), gpg-agent\'s keyinfo, description and prompt
   const direct = feed(['GETPIN'], dirty).decisions[0] as { kind: string; restore: string[] };
   assert.is(direct.restore.length, 3);
   // nothing set by gpg-agent: empty texts, keyinfo cleared
-  assert.equal(feed(['BYE'], { ...initialSession(), dirty: true }).decisions[0], { kind: 'relay', restore: ['SETKEYINFO --clear', 'SETDESC ', 'SETPROMPT '], end: true });
+  assert.equal(feed(['CONFIRM'], { ...initialSession(), dirty: true }).decisions[0], { kind: 'relay', restore: ['SETKEYINFO --clear', 'SETDESC ', 'SETPROMPT '], end: false });
+  // BYE: nothing is shown any more, nothing to restore
+  assert.equal(feed(['BYE'], dirty).decisions[0], { kind: 'relay', restore: [], end: true });
   // RESET: the real pinentry forgets every text itself
   assert.equal(feed(['RESET', 'GETPIN'], dirty).decisions, [{ kind: 'relay', restore: [], end: false }, { kind: 'relay', restore: [], end: false }]);
 });
