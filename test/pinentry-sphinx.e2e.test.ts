@@ -5,12 +5,13 @@
 // gpg-agent caches nothing (ttl 0), so every operation asks again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv } from './helpers/cli.js';
 import { startOracle, type RunningOracle } from './helpers/oracle-process.js';
 import { scriptedPinentry, userHome, type ScriptedPinentry, type UserHome } from './helpers/websphinx.js';
+import { ptyPinentry } from './helpers/x11-pinentry.js';
 import { requireTools, run, type RunResult } from './helpers/x11-env.js';
 
 const PINENTRY_SPHINX = resolve(dirname(fileURLToPath(import.meta.url)), '../pinentry-sphinx/main.js');
@@ -205,6 +206,23 @@ test('protect a key that has a passphrase: a wrong current passphrase leaves eve
   const derived = await user.expected(MASTER, ownGrip, SITE);
   const now = await gpg(['--pinentry-mode', 'loopback', '--passphrase', derived, '-s', '-u', ownFpr], 'x');
   assert.is(now.code, 0, now.stderr);
+});
+
+test('the REAL pinentry-tty behind it (on a pty, a python driver typing): gpg --sign asks the master password there and succeeds', async () => {
+  const dir = mkdtempSync('/tmp/pe-tty-');
+  const cfg = readFileSync(user.configFile, 'utf8');
+  try {
+    const tty = ptyPinentry(dir, MASTER);
+    writeFileSync(user.configFile, cfg.replace(`pinentry = ${pin.path}`, `pinentry = ${tty.path}`));
+    const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'typed on a terminal\n');
+    assert.is(s.code, 0, s.stderr + tty.transcript());
+    assert.is(tty.runs(), 1);
+    assert.match(tty.transcript(), new RegExp(`Unlock the OpenPGP key ${signGrip} with SPHINX`));
+    assert.match(tty.transcript(), /answered=1/);
+  } finally {
+    writeFileSync(user.configFile, cfg);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an unreachable oracle: gpg-agent\'s own prompt with a note; cancel fails cleanly', async () => {
