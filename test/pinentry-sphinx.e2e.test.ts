@@ -27,6 +27,8 @@ let env: NodeJS.ProcessEnv;
 /** the key made without passphrase: primary (signs) and encryption subkey */
 let signGrip = '';
 let encGrip = '';
+/** its authentication subkey, offered to SSH clients through sshcontrol */
+let authGrip = '';
 let fpr = '';
 /** a second key with its own passphrase, no SPHINX record */
 let ownGrip = '';
@@ -57,12 +59,13 @@ test.before(async () => {
   pin = scriptedPinentry(scratch);
   user = await userHome(oracle, {}, {}, { pinentry: { pinentry: pin.path } });
   env = cleanEnv({ HOME: user.home, GNUPGHOME: gnupghome, GPG_TTY: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined, LC_ALL: 'C.UTF-8' });
-  writeFileSync(join(gnupghome, 'gpg-agent.conf'), `pinentry-program ${PINENTRY_SPHINX}\ndefault-cache-ttl 0\nmax-cache-ttl 0\n`);
+  writeFileSync(join(gnupghome, 'gpg-agent.conf'), `pinentry-program ${PINENTRY_SPHINX}\ndefault-cache-ttl 0\nmax-cache-ttl 0\ndefault-cache-ttl-ssh 0\nmax-cache-ttl-ssh 0\nenable-ssh-support\n`);
   const g = await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'SPHINX test <sphinx@example.org>', 'future-default', 'default', 'never']);
   assert.is(g.code, 0, g.stderr);
-  const k = await keyOf('sphinx@example.org');
-  [signGrip, encGrip] = k.grips as [string, string];
-  fpr = k.fpr;
+  fpr = (await keyOf('sphinx@example.org')).fpr;
+  const a = await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-add-key', fpr, 'ed25519', 'auth', 'never']);
+  assert.is(a.code, 0, a.stderr);
+  [signGrip, encGrip, authGrip] = (await keyOf('sphinx@example.org')).grips as [string, string, string];
   const o = await gpg(['--pinentry-mode', 'loopback', '--passphrase', OWN_PASS, '--quick-gen-key', 'Own passphrase <own@example.org>', 'future-default', 'default', 'never']);
   assert.is(o.code, 0, o.stderr);
   const ok = await keyOf('own@example.org');
@@ -216,11 +219,48 @@ test('the REAL pinentry-tty behind it (on a pty, a python driver typing): gpg --
     writeFileSync(user.configFile, cfg.replace(`pinentry = ${pin.path}`, `pinentry = ${tty.path}`));
     const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'typed on a terminal\n');
     assert.is(s.code, 0, s.stderr + tty.transcript());
+    // the driver writes its transcript once pinentry-tty has exited, which gpg does not wait for
+    for (let i = 0; i < 100 && tty.runs() === 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.is(tty.runs(), 1);
     assert.match(tty.transcript(), new RegExp(`Unlock the OpenPGP key ${signGrip} with SPHINX`));
     assert.match(tty.transcript(), /answered=1/);
   } finally {
     writeFileSync(user.configFile, cfg);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an SSH key gpg-agent holds (sshcontrol, SETKEYINFO s/KEYGRIP): protected, then ssh-keygen -Y sign through the agent asks the master password', async () => {
+  requireTools('ssh-add', 'ssh-keygen');
+  writeFileSync(join(gnupghome, 'sshcontrol'), `${authGrip} 0\n`);
+  const sock = (await run('gpgconf', ['--list-dirs', 'agent-ssh-socket'], { env })).stdout.toString().trim();
+  const sshEnv = { ...env, SSH_AUTH_SOCK: sock };
+  const l = await run('ssh-add', ['-L'], { env: sshEnv });
+  assert.is(l.code, 0, l.stderr);
+  const pub = l.stdout.toString().trim().split('\n')[0]!;
+  assert.match(pub, /^ssh-ed25519 /);
+  pin.answer({ pin: MASTER }, { pin: MASTER });
+  const p = await protect(authGrip);
+  assert.is(p.code, 0, p.stderr);
+  const dir = mkdtempSync('/tmp/pe-ssh-');
+  try {
+    writeFileSync(join(dir, 'key.pub'), pub + '\n');
+    writeFileSync(join(dir, 'msg'), 'signed by an SSH key unlocked with SPHINX\n');
+    pin.clearLog();
+    pin.answer({ pin: MASTER });
+    const sig = await run('ssh-keygen', ['-Y', 'sign', '-f', join(dir, 'key.pub'), '-n', 'file', join(dir, 'msg')], { env: sshEnv, timeoutMs: 90_000 });
+    assert.is(sig.code, 0, sig.stderr);
+    assert.match(pin.log(), new RegExp(`^SETKEYINFO s/${authGrip}$`, 'm'));
+    assert.match(pin.log(), new RegExp(`^SETDESC Unlock the SSH key ${authGrip} with SPHINX`, 'm'));
+    writeFileSync(join(dir, 'allowed'), `me ${pub}\n`);
+    const v = await run('ssh-keygen', ['-Y', 'verify', '-f', join(dir, 'allowed'), '-I', 'me', '-n', 'file', '-s', join(dir, 'msg.sig')], { env, input: readFileSync(join(dir, 'msg')) });
+    assert.is(v.code, 0, v.stderr);
+    rmSync(join(dir, 'msg.sig'));
+    pin.answer({ cancel: true });
+    const no = await run('ssh-keygen', ['-Y', 'sign', '-f', join(dir, 'key.pub'), '-n', 'file', join(dir, 'msg')], { env: sshEnv, timeoutMs: 90_000 });
+    assert.is.not(no.code, 0, 'cancel: no signature');
+    assert.equal(pin.left(), [], 'the cancel was asked for');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

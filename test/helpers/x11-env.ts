@@ -22,6 +22,7 @@ export const DEBIAN_PACKAGES: Record<string, string> = {
   gpgconf: 'gnupg',
   'gpg-connect-agent': 'gnupg',
   'ssh-keygen': 'openssh-client',
+  'ssh-add': 'openssh-client',
   age: 'age',
   'age-keygen': 'age',
   minisign: 'minisign',
