@@ -265,8 +265,21 @@ test('an SSH key gpg-agent holds (sshcontrol, SETKEYINFO s/KEYGRIP): protected, 
   }
 });
 
-test('an unreachable oracle: gpg-agent\'s own prompt with a note; cancel fails cleanly', async () => {
+test('the oracle gone while the master password is asked: the user reads why, gpg says "Network error"', async () => {
+  const hold = join(scratch, 'hold');
+  pin.clearLog();
+  pin.answer({ pin: MASTER, hold });
+  const signing = gpg(['-u', fpr, '--output', '-', '--sign'], 'x');
+  for (let i = 0; i < 600 && !/^SETPROMPT SPHINX master password:\nGETPIN$/m.test(pin.log()); i++) await new Promise((r) => setTimeout(r, 100));
   await oracle!.stop();
+  writeFileSync(hold, '');
+  const s = await signing;
+  assert.is.not(s.code, 0);
+  assert.match(s.stderr, /Network error/);
+  assert.match(pin.log(), /^SETDESC pinentry-sphinx: cannot reach the SPHINX oracle: .*\nMESSAGE$/m);
+});
+
+test('an unreachable oracle: gpg-agent\'s own prompt with a note; cancel fails cleanly', async () => {
   pin.clearLog();
   pin.answer({ cancel: true });
   const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'x');

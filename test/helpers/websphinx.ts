@@ -104,7 +104,8 @@ export function startHost(home: string, opts: { cwd?: string; args?: string[]; e
 
 // ---------------------------------------------------------------- scripted pinentry
 
-export type Answer = { pin: string } | { cancel: true } | { confirm: boolean };
+/** `hold`: a file the pinentry waits for before it answers (a test acts while the question is open). */
+export type Answer = { pin: string; hold?: string } | { cancel: true } | { confirm: boolean };
 
 const PINENTRY = String.raw`
 const fs = require('fs');
@@ -134,6 +135,7 @@ process.stdin.setEncoding('latin1').on('data', (d) => {
     else if (cmd === 'GETINFO') { const what = line.split(' ')[1]; out('D ' + (what === 'pid' ? process.pid : what === 'flavor' ? 'scripted' : what === 'ttyinfo' ? '- - -' : '0.0')); out('OK'); }
     else if (cmd === 'GETPIN') {
       const a = take('pin');
+      if (a && a.hold) { const pause = new Int32Array(new SharedArrayBuffer(4)); while (!fs.existsSync(a.hold)) Atomics.wait(pause, 0, 0, 50); }
       if (a && 'pin' in a) { out('S PIN_REPEATED'); process.stdout.write(Buffer.from('D ' + enc(a.pin) + '\n', 'latin1')); out('OK'); }
       else out('ERR 83886179 Operation cancelled <Pinentry>');
     } else if (cmd === 'CONFIRM') {
