@@ -63,6 +63,9 @@ export function openFlows(cfg: ClientConfig): { flows: Flows; close(): void } {
 const write = (out: NodeJS.WritableStream, bytes: Buffer): Promise<void> => new Promise((res) => out.write(bytes, () => res()));
 const lineBytes = (l: string | Buffer): Buffer => Buffer.concat([typeof l === 'string' ? Buffer.from(l, 'utf8') : l, Buffer.from('\n')]);
 
+/** Set for the real pinentry: a pinentry-sphinx started as its own real pinentry stops at once instead of recursing. */
+const NESTED = 'PINENTRY_SPHINX_PROXY';
+
 /** Runs the proxy until gpg-agent says BYE or closes stdin; resolves with the exit code. */
 export async function runProxy(argv: readonly string[]): Promise<number> {
   for (const k of ['log', 'info', 'warn', 'debug'] as const) console[k] = console.error; // stdout is Assuan only
@@ -75,9 +78,13 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
     note(`configuration error: ${setupError}`);
   }
   const program = settings?.pinentry.pinentry ?? 'pinentry';
+  if (process.env[NESTED] === '1') {
+    note(`[pinentry] pinentry names pinentry-sphinx itself (${program}); set it to the real pinentry, e.g. /usr/bin/pinentry-gnome3`);
+    return 1;
+  }
   let child: ChildProcessWithoutNullStreams;
   try {
-    child = spawn(program, [...argv], { stdio: ['pipe', 'pipe', 'inherit'] }) as unknown as ChildProcessWithoutNullStreams;
+    child = spawn(program, [...argv], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, [NESTED]: '1' } }) as unknown as ChildProcessWithoutNullStreams;
   } catch (e) {
     note(`cannot start the real pinentry ${program}: ${(e as Error).message} (set [pinentry] pinentry in the config)`);
     return 1;

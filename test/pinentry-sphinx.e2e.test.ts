@@ -93,6 +93,18 @@ test('--help, --version, a bad keygrip (exit 100), protect without a keygrip', a
   assert.is(none.code, 100);
 });
 
+test('[pinentry] pinentry naming pinentry-sphinx itself: one clear line, exit 1, no endless chain of processes', async () => {
+  const home = mkdtempSync('/tmp/pe-self-');
+  try {
+    writeFileSync(join(home, '.sphinxrc'), `[pinentry]\npinentry = ${PINENTRY_SPHINX}\n`);
+    const r = await run(PINENTRY_SPHINX, [], { env: { ...env, HOME: home }, input: 'GETINFO pid\nBYE\n', timeoutMs: 30_000 });
+    assert.is(r.code, 1);
+    assert.match(r.stderr, /names pinentry-sphinx itself/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('protect: creates the record and sets the key passphrase to the derived password (loopback: wrong fails, derived works)', async () => {
   for (const grip of [signGrip, encGrip]) {
     assert.match(await keyinfo(grip), new RegExp(`KEYINFO ${grip} D - - - C `), 'no passphrase before');
