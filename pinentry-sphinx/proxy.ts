@@ -20,6 +20,7 @@ import {
   decide,
   failureAnswer,
   initialSession,
+  MASTER_TRIES,
   masterPasswordCommands,
   messageCommands,
   passphraseLines,
@@ -178,29 +179,32 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
         return pass(`cannot ask the SPHINX oracle (${why})`);
       }
       if (!users.includes(key.grip)) return pass();
-      let pwd: Buffer | null = null;
-      const cmds = masterPasswordCommands(key, description, host);
-      if (!(await ownAll(cmds.slice(0, -1)))) return 'gone';
-      const r = await own(cmds[cmds.length - 1]!);
-      if (r === null) return 'gone';
-      pwd = Buffer.concat(r.data);
-      for (const d of r.data) d.fill(0);
-      try {
-        if (!r.ok) return await failed({ kind: 'cancelled' });
-        if (pwd.length === 0) return await failed({ kind: 'empty' });
-        let password: string;
+      for (let attempt = 1; ; attempt++) {
+        const cmds = masterPasswordCommands(key, description, host, attempt);
+        if (!(await ownAll(cmds.slice(0, -1)))) return 'gone';
+        const r = await own(cmds[cmds.length - 1]!);
+        if (r === null) return 'gone';
+        const pwd = Buffer.concat(r.data);
+        for (const d of r.data) d.fill(0);
         try {
-          password = await bound.flows.get(pwd, key.grip, host);
-        } catch (e) {
-          return await failed(classify(e));
+          if (!r.ok) return await failed({ kind: 'cancelled' });
+          if (pwd.length === 0) return await failed({ kind: 'empty' });
+          let password: string;
+          try {
+            password = await bound.flows.get(pwd, key.grip, host);
+          } catch (e) {
+            const f = classify(e);
+            if (f.kind === 'bad-master-password' && attempt < MASTER_TRIES) continue; // asked again, with SETERROR
+            return await failed(f);
+          }
+          const out = Buffer.from(passphraseLines(password).join('\n') + '\n', 'utf8');
+          await write(process.stdout, out);
+          out.fill(0);
+          note(`${key.grip}: unlocked with SPHINX (user ${key.grip} at ${host})`);
+          return 'answered';
+        } finally {
+          pwd.fill(0);
         }
-        const out = Buffer.from(passphraseLines(password).join('\n') + '\n', 'utf8');
-        await write(process.stdout, out);
-        out.fill(0);
-        note(`${key.grip}: unlocked with SPHINX (user ${key.grip} at ${host})`);
-        return 'answered';
-      } finally {
-        pwd.fill(0);
       }
     } catch (e) {
       return failed({ kind: 'failed', why: (e as Error).message.split('\n')[0]! });

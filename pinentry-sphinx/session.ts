@@ -105,11 +105,15 @@ export const MASTER_PROMPT = 'SPHINX master password:';
 const keyName = (k: KeyRef): string => `${k.kind === 's' ? 'SSH key' : 'OpenPGP key'} ${k.grip}`;
 
 /** The master-password question: no keyinfo (so no external cache keeps it), our description quoting gpg-agent's. */
-export function masterPasswordCommands(k: KeyRef, agentDescription: string, site: string): string[] {
+export function masterPasswordCommands(k: KeyRef, agentDescription: string, site: string, attempt = 1): string[] {
   const quoted = agentDescription.trim() ? `\n\ngpg-agent asks:\n${agentDescription.trim()}` : '';
   const desc = `Unlock the ${keyName(k)} with SPHINX: enter your SPHINX master password (the key's passphrase is the SPHINX password of user ${k.grip} at ${site}).${quoted}`;
-  return ['SETKEYINFO --clear', `SETDESC ${percentEncode(desc)}`, `SETPROMPT ${percentEncode(MASTER_PROMPT)}`, 'GETPIN'];
+  const retry = attempt > 1 ? [`SETERROR ${percentEncode(`Wrong SPHINX master password (bad check digit); try ${attempt} of ${MASTER_TRIES}`)}`] : [];
+  return ['SETKEYINFO --clear', `SETDESC ${percentEncode(desc)}`, `SETPROMPT ${percentEncode(MASTER_PROMPT)}`, ...retry, 'GETPIN'];
 }
+
+/** Master passwords the check digit rejects before the unlock fails (gpg-agent's own count for passphrases). */
+export const MASTER_TRIES = 3;
 
 /** A message box on the real pinentry (MESSAGE: one button). */
 export const messageCommands = (text: string): string[] => [`SETDESC ${percentEncode(text)}`, 'MESSAGE'];
@@ -163,7 +167,7 @@ export function failureAnswer(f: Failure): { message: string | null; err: string
       return { message: null, err: errLine(GpgErr.NO_PASSPHRASE, 'No passphrase given') };
     case 'bad-master-password':
       return {
-        message: 'pinentry-sphinx: wrong SPHINX master password (bad check digit). The key stays locked; try again.',
+        message: `pinentry-sphinx: wrong SPHINX master password (bad check digit), ${MASTER_TRIES} times. The key stays locked.`,
         err: errLine(GpgErr.BAD_PASSPHRASE, 'Bad passphrase'),
       };
     case 'unreachable':

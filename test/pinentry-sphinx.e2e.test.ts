@@ -165,16 +165,28 @@ test('gpg --sign and --decrypt unlock through pinentry-sphinx with the master pa
   assert.match(pin.log(), new RegExp(`^SETKEYINFO n/${encGrip}$`, 'm'));
 });
 
-test('a wrong master password fails the operation with "Bad passphrase" and a message on the real pinentry', async () => {
+test('a wrong master password is asked again (SETERROR, 3 tries), then fails the operation with "Bad passphrase" and a message', async () => {
   pin.clearLog();
-  // the 5-bit check digit catches it (31 in 32); otherwise gpg-agent rejects the wrong derived password and asks again (3 tries)
-  pin.answer({ pin: 'wrong master' }, { pin: 'wrong master' }, { pin: 'wrong master' });
+  // The 5-bit check digit catches a wrong one 31 times in 32: asked again, 3 tries, then MESSAGE and ERR.
+  // One it misses gives a wrong passphrase, which gpg-agent rejects and asks again itself (3 tries): 9 answers at most.
+  pin.answer(...Array.from({ length: 9 }, () => ({ pin: 'wrong master' })));
   const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'x');
   assert.is.not(s.code, 0);
   assert.match(s.stderr, /Bad passphrase/);
   const log = pin.log();
-  if (pin.left().length === 2) assert.match(log, /^SETDESC pinentry-sphinx: wrong SPHINX master password.*\nMESSAGE$/m);
+  if (pin.left().length === 6) {
+    assert.match(log, /^SETERROR Wrong SPHINX master password \(bad check digit\); try 2 of 3\nGETPIN$/m);
+    assert.match(log, /^SETERROR Wrong SPHINX master password \(bad check digit\); try 3 of 3\nGETPIN$/m);
+    assert.match(log, /^SETDESC pinentry-sphinx: wrong SPHINX master password \(bad check digit\), 3 times.*\nMESSAGE$/m);
+  }
   writeFileSync(join(dirname(pin.path), 'queue.json'), '[]'); // answers not taken
+});
+
+test('a mistyped master password, then the right one: the operation succeeds', async () => {
+  pin.answer({ pin: 'mistyped master' }, { pin: MASTER });
+  const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'x');
+  assert.is(s.code, 0, s.stderr);
+  assert.equal(pin.left(), []);
 });
 
 test('cancel at the master password fails with "Operation cancelled"', async () => {

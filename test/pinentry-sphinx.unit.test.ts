@@ -88,13 +88,16 @@ test('after our own dialog (dirty), gpg-agent\'s keyinfo, description and prompt
   assert.equal(feed(['RESET', 'GETPIN'], dirty).decisions, [{ kind: 'relay', restore: [], end: false }, { kind: 'relay', restore: [], end: false }]);
 });
 
-test('our master-password dialog: keyinfo cleared, escaped description naming the key and quoting gpg-agent, our prompt, GETPIN', () => {
+test('our master-password dialog: keyinfo cleared, escaped description naming the key and quoting gpg-agent, our prompt, GETPIN; a retry says why', () => {
   const cmds = masterPasswordCommands({ kind: 's', grip: GRIP }, 'line 1\nline 2 100%', 'gpg-agent');
   assert.is(cmds[0], 'SETKEYINFO --clear');
   assert.ok(cmds[1]!.startsWith('SETDESC Unlock the SSH key ' + GRIP));
   assert.not.match(cmds[1]!, /[\n\r]/);
   assert.match(percentDecode(Buffer.from(cmds[1]!.slice(8))).toString(), /gpg-agent asks:\nline 1\nline 2 100%$/);
   assert.equal(cmds.slice(2), ['SETPROMPT SPHINX master password:', 'GETPIN']);
+  const retry = masterPasswordCommands({ kind: 'n', grip: GRIP }, '', 'gpg-agent', 2);
+  assert.equal(retry.slice(3), ['SETERROR Wrong SPHINX master password (bad check digit); try 2 of 3', 'GETPIN']);
+  assert.not.match(retry[1]!, /gpg-agent asks/, 'no quote when gpg-agent sent no description');
 });
 
 test('the passphrase for gpg-agent: %, CR, LF and controls percent-escaped; parseLine decodes it back exactly', () => {
