@@ -2,7 +2,7 @@
 // the commands that set a key's passphrase without any pinentry (loopback:
 // gpg-agent INQUIREs the current and the new passphrase from us), how to
 // read its KEYINFO status, and what its errors mean for the user.
-import { percentEncode, type Line } from '../websphinx/assuan.js';
+import { percentEncode, type Line } from '../client/assuan.js';
 
 /** Set `grip`'s passphrase: gpg-agent inquires PASSPHRASE (only when the key has one) and NEW_PASSPHRASE. */
 export const passwdCommands = (grip: string): string[] => ['OPTION pinentry-mode=loopback', `PASSWD ${grip}`];

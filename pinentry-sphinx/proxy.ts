@@ -6,13 +6,12 @@
 // lives only in buffers that are wiped after use and is never logged.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { homedir } from 'node:os';
+import { bindFlows, type Flows } from '../client/bound-flows.js';
 import { clientConfig, type ClientConfig } from '../client/config.js';
 import { Solver } from '../client/puzzle.js';
 import { Connector, loadPinned } from '../client/tls.js';
 import { configPaths, loadConfigFiles } from '../shared/config.js';
-import { parseLine } from '../websphinx/assuan.js';
-import type { Flows } from '../websphinx/dispatch.js';
-import { bindFlows } from '../websphinx/host.js';
+import { parseLine } from '../client/assuan.js';
 import { pinentryConfig, type PinentryConfig } from './config.js';
 import { LineReader } from './lines.js';
 import {

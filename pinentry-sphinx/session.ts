@@ -7,7 +7,7 @@
 // error message) and the lines that answer gpg-agent are built here too.
 import { BadCheckDigit, ClientError, ConnectionError, ShortReadError } from '../client/errors.js';
 import { UsageError } from '../shared/errors.js';
-import { percentDecode, percentEncode } from '../websphinx/assuan.js';
+import { percentDecode, percentEncode } from '../client/assuan.js';
 
 /** A keygrip as gpg prints it (`gpg --with-keygrip -K`): 40 hex digits, upper case. */
 export const KEYGRIP = /^[0-9A-F]{40}$/;

@@ -19,7 +19,7 @@ import {
   type Decision,
   type Session,
 } from '../pinentry-sphinx/session.js';
-import { parseLine, percentDecode } from '../websphinx/assuan.js';
+import { parseLine, percentDecode } from '../client/assuan.js';
 
 const GRIP = 'DC259B92BAC17619C509A5FE52A4EABE5DA5F3BF';
 

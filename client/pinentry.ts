@@ -1,5 +1,6 @@
 // The shell around assuan.ts: runs the user's pinentry program for one
-// dialog (as the reference host does: one process per question), checks
+// dialog (as the reference websphinx host does: one process per question;
+// pinentry-sphinx protect asks the same way), checks
 // every reply, and returns the PIN bytes, or null when the user cancels. The
 // PIN travels only through the pipe; it is never logged.
 import { spawn } from 'node:child_process';

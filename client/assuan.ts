@@ -1,8 +1,9 @@
-// The Assuan protocol as pinentry speaks it (websphinx.md §4), free of I/O:
-// percent-escaping what the host sends, parsing reply lines, decoding the
-// percent-encoded PIN into bytes (never a string, so it can be wiped), and
-// the command lists of the two dialogs the host shows. The same rules as
-// contrib/getpwd (a POSIX sh script, which cannot share this code).
+// The Assuan protocol as pinentry and gpg-agent speak it (websphinx.md §4),
+// free of I/O: percent-escaping what we send, parsing reply lines, decoding
+// the percent-encoded PIN into bytes (never a string, so it can be wiped),
+// and the command lists of the two dialogs websphinx's host shows. Used by
+// websphinx and pinentry-sphinx. The same rules as contrib/getpwd (a POSIX
+// sh script, which cannot share this code).
 
 /** Escapes %, CR, LF and other control characters, so no text can add a command or end a line. */
 export function percentEncode(text: string): string {
