@@ -61,7 +61,12 @@ export function openFlows(cfg: ClientConfig): { flows: Flows; close(): void } {
 }
 
 const write = (out: NodeJS.WritableStream, bytes: Buffer): Promise<void> => new Promise((res) => out.write(bytes, () => res()));
-const lineBytes = (l: string | Buffer): Buffer => Buffer.concat([typeof l === 'string' ? Buffer.from(l, 'utf8') : l, Buffer.from('\n')]);
+/** Writes one line from a fresh buffer, wiped once written (a relayed line may be a D line with a passphrase). */
+async function writeLine(out: NodeJS.WritableStream, l: string | Buffer): Promise<void> {
+  const b = Buffer.concat([typeof l === 'string' ? Buffer.from(l, 'utf8') : l, Buffer.from('\n')]);
+  await write(out, b);
+  b.fill(0);
+}
 
 /** Set for the real pinentry: a pinentry-sphinx started as its own real pinentry stops at once instead of recursing. */
 const NESTED = 'PINENTRY_SPHINX_PROXY';
@@ -101,8 +106,8 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   child.stdin.on('error', () => undefined); // its end shows on stdout
   const agent = new LineReader(process.stdin);
   const pin = new LineReader(child.stdout);
-  const toAgent = (l: string | Buffer): Promise<void> => write(process.stdout, lineBytes(l));
-  const toPin = (l: string | Buffer): Promise<void> => write(child.stdin, lineBytes(l));
+  const toAgent = (l: string | Buffer): Promise<void> => writeLine(process.stdout, l);
+  const toPin = (l: string | Buffer): Promise<void> => writeLine(child.stdin, l);
 
   /** Our own command on the real pinentry: its D data (for GETPIN) and whether it said OK. */
   const own = async (cmd: string): Promise<{ ok: boolean; data: Buffer[] } | null> => {
