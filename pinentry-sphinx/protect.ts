@@ -17,9 +17,6 @@ import { LineReader } from './lines.js';
 import { classify, failureAnswer } from './session.js';
 import { loadSettings, openFlows } from './proxy.js';
 
-/** Exit codes: 0 ok, 1 error (nothing changed unless the message says otherwise), 100 usage. */
-export const EXIT_ERROR = 1;
-
 /** A failure of protect: its one line for stderr. */
 export class ProtectError extends Error {
   override name = 'ProtectError';

@@ -123,7 +123,7 @@ test('protect: creates the record and sets the key passphrase to the derived pas
   assert.is.not(wrong.code, 0);
   assert.match(wrong.stderr, /Bad passphrase/);
   const derived = await user.expected(MASTER, signGrip, SITE);
-  const right = await gpg(['--pinentry-mode', 'loopback', '--passphrase', derived, '-s', '-u', fpr], 'x');
+  const right = await gpg(['--pinentry-mode', 'loopback', `--passphrase=${derived}`, '-s', '-u', fpr], 'x');
   assert.is(right.code, 0, right.stderr);
   assert.not.ok(pin.log().includes(derived), 'the derived password never reaches the real pinentry');
 });
@@ -233,7 +233,7 @@ test('protect a key that has a passphrase: a wrong current passphrase leaves eve
   const good = await protect(ownGrip);
   assert.is(good.code, 0, good.stderr);
   const derived = await user.expected(MASTER, ownGrip, SITE);
-  const now = await gpg(['--pinentry-mode', 'loopback', '--passphrase', derived, '-s', '-u', ownFpr], 'x');
+  const now = await gpg(['--pinentry-mode', 'loopback', `--passphrase=${derived}`, '-s', '-u', ownFpr], 'x');
   assert.is(now.code, 0, now.stderr);
 });
 
