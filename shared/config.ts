@@ -58,6 +58,10 @@ export const CONFIG_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeyK
     pinentry: 'value',
     log: 'path',
   },
+  pinentry: {
+    host: 'value',
+    pinentry: 'value',
+  },
 };
 
 /** The files read, in order; `explicit` (--config) replaces the list. */
@@ -243,5 +247,11 @@ export function getNumber(s: Section, key: string, dflt: number, min = 0): numbe
 export function getString(s: Section, key: string, dflt: string): string {
   const v = s[key];
   return v === undefined || v === '' ? dflt : v;
+}
+
+/** A program setting: a bare name stays (looked up on PATH), a path is expanded (~) and made absolute. */
+export function getProgram(s: Section, key: string, dflt: string, home = homedir(), cwd = process.cwd()): string {
+  const p = expandHome(getString(s, key, dflt), home);
+  return p.includes('/') ? resolve(cwd, p) : p;
 }
 

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SYMBOLS } from '../shared/constants.js';
-import { confirmCommands, parseLine, percentDecode, percentEncode, pinCommands } from '../websphinx/assuan.js';
+import { confirmCommands, parseLine, percentDecode, percentEncode, pinCommands } from '../client/assuan.js';
 import { askNew, dispatch, MAX_ROUNDS, type HostDeps } from '../websphinx/dispatch.js';
 import { encodeFrame, FrameReader } from '../websphinx/frames.js';
 import { isRejected, parseRequest, type Request } from '../websphinx/requests.js';

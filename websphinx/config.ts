@@ -2,7 +2,7 @@
 // file. The host reads the same files as `sphinx` (shared/config.ts).
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { expandHome, getString, type Sections } from '../shared/config.js';
+import { expandHome, getProgram, getString, type Sections } from '../shared/config.js';
 
 export interface WebsphinxConfig {
   /** program name (looked up on PATH) or path */
@@ -13,8 +13,7 @@ export interface WebsphinxConfig {
 
 export function websphinxConfig(sections: Sections, home = homedir(), cwd = process.cwd()): WebsphinxConfig {
   const s = sections['websphinx'] ?? {};
-  const pin = expandHome(getString(s, 'pinentry', 'pinentry'), home);
-  const cfg: WebsphinxConfig = { pinentry: pin.includes('/') ? resolve(cwd, pin) : pin };
+  const cfg: WebsphinxConfig = { pinentry: getProgram(s, 'pinentry', 'pinentry', home, cwd) };
   const log = getString(s, 'log', '');
   if (log) cfg.log = resolve(cwd, expandHome(log, home));
   return cfg;

@@ -2,20 +2,11 @@
 // injected: which questions pinentry asks, in which order, and which client
 // flow runs. No I/O here; host.ts binds the real pinentry and flows.
 import type { RuleSpec } from '../client/args.js';
-import type { Texts } from './assuan.js';
+import type { Texts } from '../client/assuan.js';
+import type { Flows } from '../client/bound-flows.js';
 import { doneReply, listReply, passwordReply, qrReply, type Reply, type Request } from './requests.js';
 
-/** The client's flows (client/flows.ts), bound to the user's config and masterkey. */
-export interface Flows {
-  get(pwd: Uint8Array, user: string, host: string): Promise<string>;
-  create(pwd: Uint8Array, user: string, host: string, spec: RuleSpec): Promise<string>;
-  currentRule(pwd: Uint8Array, user: string, host: string): Promise<RuleSpec>;
-  change(oldPwd: Uint8Array, newPwd: Uint8Array, user: string, host: string, spec: RuleSpec): Promise<string>;
-  commit(pwd: Uint8Array, user: string, host: string): Promise<void>;
-  undo(pwd: Uint8Array, user: string, host: string): Promise<void>;
-  del(pwd: Uint8Array, user: string, host: string): Promise<void>;
-  list(host: string): Promise<string[]>;
-}
+export type { Flows } from '../client/bound-flows.js';
 
 export interface PinDialogs {
   getPin(t: Texts & { prompt: string }): Promise<Buffer | null>;

@@ -5,15 +5,14 @@
 import { appendFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { clientConfig, type ClientConfig } from '../client/config.js';
-import type { FlowEnv } from '../client/flows.js';
-import { readMasterkey } from '../client/masterkey.js';
+import { bindFlows } from '../client/bound-flows.js';
 import { Solver } from '../client/puzzle.js';
 import { Connector, loadPinned } from '../client/tls.js';
 import { configPaths, loadConfigFiles } from '../shared/config.js';
 import { websphinxConfig, type WebsphinxConfig } from './config.js';
-import { Declined, dispatch, type Flows, type HostDeps } from './dispatch.js';
+import { Declined, dispatch, type HostDeps } from './dispatch.js';
 import { encodeFrame, FrameReader, type Frame } from './frames.js';
-import { Pinentry } from './pinentry.js';
+import { Pinentry } from '../client/pinentry.js';
 import { FAIL, isRejected, parseRequest, type Reply } from './requests.js';
 
 interface Settings {
@@ -25,37 +24,6 @@ interface Settings {
 export function loadSettings(): Settings {
   const sections = loadConfigFiles(configPaths(), false);
   return { client: clientConfig(sections), web: websphinxConfig(sections) };
-}
-
-/** client/flows.ts with the user's config; the masterkey is read for each operation and wiped after it. */
-function bindFlows(cfg: ClientConfig, connector: Connector, solver: Solver): Flows {
-  const flowsP = import('../client/flows.js');
-  const run = async <T>(fn: (f: typeof import('../client/flows.js'), env: FlowEnv) => Promise<T>): Promise<T> => {
-    const f = await flowsP;
-    const masterkey = readMasterkey(cfg.datadir);
-    try {
-      return await fn(f, {
-        connect: connector.connect,
-        masterkey,
-        rwdKeys: cfg.rwdKeys,
-        validatePassword: cfg.validatePassword,
-        solve: solver.solve,
-        warn: (l) => process.stderr.write(`websphinx: ${l}\n`),
-      });
-    } finally {
-      masterkey.fill(0);
-    }
-  };
-  return {
-    get: (p, u, h) => run((f, e) => f.get(e, p, u, h)),
-    create: (p, u, h, s) => run((f, e) => f.create(e, p, u, h, s)),
-    currentRule: (p, u, h) => run((f, e) => f.currentRule(e, p, u, h)),
-    change: (o, n, u, h, s) => run((f, e) => f.change(e, o, n, u, h, s)),
-    commit: (p, u, h) => run((f, e) => f.commit(e, p, u, h)),
-    undo: (p, u, h) => run((f, e) => f.undo(e, p, u, h)),
-    del: (p, u, h) => run((f, e) => f.del(e, p, u, h)),
-    list: (h) => run((f, e) => f.list(e, h)),
-  };
 }
 
 function makeDeps(s: Settings, connector: Connector, solver: Solver): HostDeps {

@@ -2,7 +2,8 @@
 // to it in native-messaging frames exactly as a browser does, a user home
 // whose config `sphinx` and `websphinx` both read, and a scripted Assuan
 // pinentry (a real program speaking the protocol on its stdin/stdout) that
-// answers from a queue and records every command it received.
+// answers from a queue and records every command it received (it takes every
+// SET*, OPTION, GETINFO and MESSAGE gpg-agent sends a pinentry).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +104,8 @@ export function startHost(home: string, opts: { cwd?: string; args?: string[]; e
 
 // ---------------------------------------------------------------- scripted pinentry
 
-export type Answer = { pin: string } | { cancel: true } | { confirm: boolean };
+/** `hold`: a file the pinentry waits for before it answers (a test acts while the question is open). */
+export type Answer = { pin: string; hold?: string } | { cancel: true } | { confirm: boolean };
 
 const PINENTRY = String.raw`
 const fs = require('fs');
@@ -129,9 +131,11 @@ process.stdin.setEncoding('latin1').on('data', (d) => {
     buf = buf.slice(nl + 1);
     log(line);
     const cmd = line.split(' ')[0];
-    if (/^SET(TITLE|DESC|PROMPT|OK|CANCEL)$/.test(cmd)) out('OK');
+    if (/^SET[A-Z]+$/.test(cmd) || cmd === 'OPTION' || cmd === 'MESSAGE') out('OK');
+    else if (cmd === 'GETINFO') { const what = line.split(' ')[1]; out('D ' + (what === 'pid' ? process.pid : what === 'flavor' ? 'scripted' : what === 'ttyinfo' ? '- - -' : '0.0')); out('OK'); }
     else if (cmd === 'GETPIN') {
       const a = take('pin');
+      if (a && a.hold) { const pause = new Int32Array(new SharedArrayBuffer(4)); while (!fs.existsSync(a.hold)) Atomics.wait(pause, 0, 0, 50); }
       if (a && 'pin' in a) { out('S PIN_REPEATED'); process.stdout.write(Buffer.from('D ' + enc(a.pin) + '\n', 'latin1')); out('OK'); }
       else out('ERR 83886179 Operation cancelled <Pinentry>');
     } else if (cmd === 'CONFIRM') {
@@ -186,14 +190,22 @@ export interface UserHome {
   expected(master: string, user: string, site: string): Promise<string>;
 }
 
-export async function userHome(oracle: RunningOracle, client: Record<string, string | boolean> = {}, websphinx: Record<string, string> = {}): Promise<UserHome> {
+export async function userHome(
+  oracle: RunningOracle,
+  client: Record<string, string | boolean> = {},
+  websphinx: Record<string, string> = {},
+  /** more sections, e.g. [pinentry] */
+  more: Record<string, Record<string, string>> = {},
+): Promise<UserHome> {
   const home = mkdtempSync(join(tmpdir(), 'websphinx-home-'));
   const configFile = join(home, '.config', 'sphinx', 'config');
   mkdirSync(dirname(configFile), { recursive: true, mode: 0o700 });
   const section = (name: string, keys: Record<string, string | boolean | number>): string => `[${name}]\n` + Object.entries(keys).map(([k, v]) => `${k} = ${String(v)}\n`).join('');
   writeFileSync(
     configFile,
-    section('client', { address: '127.0.0.1', port: oracle.port, ssl_cert: oracle.certPath, datadir: join(home, '.config', 'sphinx'), ...client }) + section('websphinx', websphinx),
+    section('client', { address: '127.0.0.1', port: oracle.port, ssl_cert: oracle.certPath, datadir: join(home, '.config', 'sphinx'), ...client }) +
+      section('websphinx', websphinx) +
+      Object.entries(more).map(([name, keys]) => section(name, keys)).join(''),
   );
   const sphinx = (args: string[], stdin?: string): Promise<CliResult> => runSphinx(args, { home, cwd: home, stdin: stdin ?? '', timeoutMs: 60_000 });
   const init = await sphinx(['init']);

@@ -1,5 +1,6 @@
 // The shell around assuan.ts: runs the user's pinentry program for one
-// dialog (as the reference host does: one process per question), checks
+// dialog (as the reference websphinx host does: one process per question;
+// pinentry-sphinx protect asks the same way), checks
 // every reply, and returns the PIN bytes, or null when the user cancels. The
 // PIN travels only through the pipe; it is never logged.
 import { spawn } from 'node:child_process';
@@ -15,11 +16,11 @@ interface Outcome {
 }
 
 /** Talks one dialog: greeting, then each command must answer OK, except the last (OK or ERR). */
-function dialog(program: string, commands: string[]): Promise<Outcome> {
+function dialog(program: string, o: PinentryOptions, commands: string[]): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     let child;
     try {
-      child = spawn(program, ['-g'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      child = spawn(program, o.args ?? ['-g'], { stdio: ['pipe', 'pipe', 'ignore'] });
     } catch (e) {
       reject(new PinentryError(`cannot start pinentry ${program}: ${(e as Error).message}`));
       return;
@@ -41,7 +42,7 @@ function dialog(program: string, commands: string[]): Promise<Outcome> {
     const send = (): void => {
       child.stdin.write(commands[step]! + '\n');
     };
-    child.on('error', (e) => finish(new PinentryError(`cannot start pinentry ${program}: ${(e as NodeJS.ErrnoException).code ?? e.message} (set [websphinx] pinentry in the config)`)));
+    child.on('error', (e) => finish(new PinentryError(`cannot start pinentry ${program}: ${(e as NodeJS.ErrnoException).code ?? e.message} (set ${o.setting ?? '[websphinx] pinentry'} in the config)`)));
     child.stdin.on('error', () => undefined); // reported by 'close'
     child.on('close', (code) => finish(new PinentryError(`pinentry ${program} ended early (exit code ${code})`)));
     child.stdout.on('data', (chunk: Buffer) => {
@@ -71,12 +72,22 @@ function dialog(program: string, commands: string[]): Promise<Outcome> {
   });
 }
 
+export interface PinentryOptions {
+  /** the program's arguments (default -g: no global grab) */
+  args?: string[];
+  /** the config setting that names the program, for errors (default [websphinx] pinentry) */
+  setting?: string;
+}
+
 export class Pinentry {
-  constructor(readonly program: string) {}
+  constructor(
+    readonly program: string,
+    readonly options: PinentryOptions = {},
+  ) {}
 
   /** The PIN (decoded bytes; the caller wipes it), or null on cancel or an empty PIN. */
   async getPin(t: Texts & { prompt: string }): Promise<Buffer | null> {
-    const r = await dialog(this.program, pinCommands(t));
+    const r = await dialog(this.program, this.options, pinCommands(t));
     const pin = Buffer.concat(r.data);
     for (const d of r.data) d.fill(0);
     if (!r.ok || pin.length === 0) {
@@ -88,6 +99,6 @@ export class Pinentry {
 
   /** true when the user chose `ok`. */
   async confirm(t: Texts & { ok: string; cancel: string }): Promise<boolean> {
-    return (await dialog(this.program, confirmCommands(t))).ok;
+    return (await dialog(this.program, this.options, confirmCommands(t))).ok;
   }
 }

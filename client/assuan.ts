@@ -1,8 +1,9 @@
-// The Assuan protocol as pinentry speaks it (websphinx.md §4), free of I/O:
-// percent-escaping what the host sends, parsing reply lines, decoding the
-// percent-encoded PIN into bytes (never a string, so it can be wiped), and
-// the command lists of the two dialogs the host shows. The same rules as
-// contrib/getpwd (a POSIX sh script, which cannot share this code).
+// The Assuan protocol as pinentry and gpg-agent speak it (websphinx.md §4),
+// free of I/O: percent-escaping what we send, parsing reply lines, decoding
+// the percent-encoded PIN into bytes (never a string, so it can be wiped),
+// and the command lists of the two dialogs websphinx's host shows. Used by
+// websphinx and pinentry-sphinx. The same rules as contrib/getpwd (a POSIX
+// sh script, which cannot share this code).
 
 /** Escapes %, CR, LF and other control characters, so no text can add a command or end a line. */
 export function percentEncode(text: string): string {
@@ -38,6 +39,8 @@ export type Line =
   | { kind: 'ERR'; text: string }
   /** a data line's decoded bytes */
   | { kind: 'D'; data: Buffer }
+  /** the peer asks for data (D lines, then END): its keyword and arguments */
+  | { kind: 'INQUIRE'; keyword: string; args: string }
   /** status lines, comments: ignored */
   | { kind: 'skip' }
   /** anything else: a protocol error (not a pinentry?) */
@@ -50,6 +53,10 @@ export function parseLine(line: Uint8Array): Line {
   if (word('OK')) return { kind: 'OK' };
   if (word('ERR')) return { kind: 'ERR', text: l.toString('utf8', 4).slice(0, 200) };
   if (word('D')) return { kind: 'D', data: percentDecode(l.subarray(2)) };
+  if (word('INQUIRE')) {
+    const [keyword = '', ...rest] = l.toString('utf8', 8).split(' ');
+    return { kind: 'INQUIRE', keyword, args: rest.join(' ') };
+  }
   if (word('S') || word('#') || l.length === 0) return { kind: 'skip' };
   return { kind: 'other' };
 }
