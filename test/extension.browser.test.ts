@@ -153,7 +153,7 @@ async function clickButton(page: { url: string }): Promise<Session> {
   }
   if (!popup) throw new Error('the popup did not open');
   const s = await attach(popup.targetId);
-  await until(s, `document.readyState === 'complete' && /^(ok|error)$/.test(document.getElementById('status').className)`, 'the popup to list the users');
+  await until(s, `document.readyState === 'complete' && /^(ok|error)$/.test(document.getElementById('status')?.className ?? '')`, 'the popup to list the users');
   return s;
 }
 
