@@ -5,6 +5,7 @@
 // PIN travels only through the pipe; it is never logged.
 import { spawn } from 'node:child_process';
 import { confirmCommands, parseLine, pinCommands, type Texts } from './assuan.js';
+import { LineReader } from './line-reader.js';
 
 export class PinentryError extends Error {
   override name = 'PinentryError';
@@ -26,12 +27,12 @@ function dialog(program: string, o: PinentryOptions, commands: string[]): Promis
       return;
     }
     const data: Buffer[] = [];
-    let pending = Buffer.alloc(0);
-    let step = -1; // -1: awaiting the greeting
+    const reader = new LineReader(child.stdout);
     let settled = false;
     const finish = (err: Error | null, out?: Outcome): void => {
       if (settled) return;
       settled = true;
+      reader.wipe();
       child.stdin.end('BYE\n');
       if (err) {
         for (const d of data) d.fill(0);
@@ -39,36 +40,34 @@ function dialog(program: string, o: PinentryOptions, commands: string[]): Promis
         reject(err);
       } else resolve(out!);
     };
-    const send = (): void => {
-      child.stdin.write(commands[step]! + '\n');
-    };
     child.on('error', (e) => finish(new PinentryError(`cannot start pinentry ${program}: ${(e as NodeJS.ErrnoException).code ?? e.message} (set ${o.setting ?? '[websphinx] pinentry'} in the config)`)));
     child.stdin.on('error', () => undefined); // reported by 'close'
+    // after the last line was read: lines are taken in microtasks, 'close' comes later
     child.on('close', (code) => finish(new PinentryError(`pinentry ${program} ended early (exit code ${code})`)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      const all = Buffer.concat([pending, chunk]);
-      pending.fill(0);
-      chunk.fill(0);
-      let start = 0;
-      for (let nl = all.indexOf(0x0a); nl >= 0 && !settled; nl = all.indexOf(0x0a, start)) {
-        const line = parseLine(all.subarray(start, nl));
-        start = nl + 1;
+    void (async () => {
+      let step = -1; // -1: awaiting the greeting
+      for (;;) {
+        const raw = await reader.next();
+        if (raw === null || settled) {
+          raw?.fill(0);
+          return; // the end is reported by 'close'
+        }
+        const line = parseLine(raw);
+        raw.fill(0);
         const last = step === commands.length - 1;
         if (line.kind === 'skip') continue;
         if (line.kind === 'D' && last) data.push(line.data);
         else if (line.kind === 'OK') {
           if (last) finish(null, { ok: true, data });
-          else {
-            step++;
-            send();
-          }
+          else child.stdin.write(commands[++step]! + '\n');
         } else if (line.kind === 'ERR' && last) finish(null, { ok: false, data });
         else if (line.kind === 'ERR') finish(new PinentryError(`pinentry ${program} refused ${commands[step]!.split(' ')[0]}: ${line.text}`));
-        else finish(new PinentryError(`pinentry ${program} does not speak Assuan (unexpected reply)`));
+        else {
+          if (line.kind === 'D') line.data.fill(0);
+          finish(new PinentryError(`pinentry ${program} does not speak Assuan (unexpected reply)`));
+        }
       }
-      pending = Buffer.from(all.subarray(start));
-      all.fill(0);
-    });
+    })();
   });
 }
 

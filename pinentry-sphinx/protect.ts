@@ -13,7 +13,7 @@ import { SYMBOLS } from '../shared/constants.js';
 import { parseLine } from '../client/assuan.js';
 import { Pinentry } from '../client/pinentry.js';
 import { inquiryAnswer, keyinfoProtection, passwdCommands, passwdFailure, Transaction, type Protection } from './agent.js';
-import { LineReader } from './lines.js';
+import { LineReader } from '../client/line-reader.js';
 import { classify, failureAnswer } from './session.js';
 import { loadSettings, openFlows } from './proxy.js';
 

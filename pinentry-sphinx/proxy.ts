@@ -13,7 +13,7 @@ import { Connector, loadPinned } from '../client/tls.js';
 import { configPaths, loadConfigFiles } from '../shared/config.js';
 import { parseLine } from '../client/assuan.js';
 import { pinentryConfig, type PinentryConfig } from './config.js';
-import { LineReader } from './lines.js';
+import { LineReader } from '../client/line-reader.js';
 import {
   classify,
   decide,

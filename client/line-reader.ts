@@ -1,6 +1,7 @@
 // Assuan lines from a stream, one at a time (without the newline), for the
-// shells (proxy.ts, protect.ts). Lines may carry a PIN: every buffer this
-// reader let go of is wiped; the caller wipes the lines it took.
+// shells that talk to a pinentry or gpg-agent (client/pinentry.ts,
+// pinentry-sphinx/proxy.ts and protect.ts). Lines may carry a PIN: every
+// buffer this reader let go of is wiped; the caller wipes the lines it took.
 import type { Readable } from 'node:stream';
 
 export class LineReader {
