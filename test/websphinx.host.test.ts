@@ -135,7 +135,7 @@ test('a change request with rules and size uses them', async () => {
 
 test('a wrong master password fails, and the host stays up', async () => {
   await setup();
-  pin.answer({ pin: 'not the master password' });
+  pin.answer({ pin: await user.rejected(USER, SITE) });
   assert.equal(await host.request({ cmd: 'login', mode: 'insert', site: SITE, name: USER }), FAIL);
   assert.match(host.stderr(), /login: fail \(bad check digit/);
   pin.answer({ pin: MASTER });

@@ -188,6 +188,11 @@ export interface UserHome {
   sphinx(args: string[], stdin?: string): Promise<CliResult>;
   /** `sphinx get` with this master password: the password it prints */
   expected(master: string, user: string, site: string): Promise<string>;
+  /**
+   * A wrong master password that the record's check digit rejects (exit 2):
+   * 1 in 32 slips through, and the masterkey is new on every run.
+   */
+  rejected(user: string, site: string): Promise<string>;
 }
 
 export async function userHome(
@@ -218,6 +223,13 @@ export async function userHome(
       const r = await sphinx(['get', '--', user, site], master);
       if (r.code !== 0) throw new Error(`sphinx get ${user} ${site}: exit ${r.code}: ${r.stderr}`);
       return r.stdout.replace(/\n$/, '');
+    },
+    async rejected(user, site) {
+      for (let i = 0; i < 8; i++) {
+        const candidate = `not the master password ${i}`;
+        if ((await sphinx(['get', '--', user, site], candidate)).code === 2) return candidate;
+      }
+      throw new Error(`none of 8 wrong master passwords was rejected by the check digit of ${user} at ${site}`);
     },
   };
 }
