@@ -4,6 +4,9 @@
 // buffer this reader let go of is wiped; the caller wipes the lines it took.
 import type { Readable } from 'node:stream';
 
+/** Longer than any Assuan line (1000 bytes at most): a peer sending more without a newline is cut off. */
+export const MAX_LINE = 64 * 1024;
+
 export class LineReader {
   private pending = Buffer.alloc(0);
   private lines: Buffer[] = [];
@@ -22,6 +25,13 @@ export class LineReader {
       }
       this.pending = Buffer.from(all.subarray(start));
       all.fill(0);
+      if (this.pending.length > MAX_LINE) {
+        // not Assuan: stop reading, as at the end of the stream
+        this.pending.fill(0);
+        this.pending = Buffer.alloc(0);
+        this.ended = true;
+        stream.destroy();
+      }
       this.wake();
     });
     const end = (): void => {

@@ -49,7 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       // ProtectError, and the client's own errors (no masterkey, a bad config line): their one line
       const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
       process.stderr.write(`pinentry-sphinx: error: ${e instanceof Error ? msg : `unexpected failure (${msg})`}\n`);
-      return 1;
+      const code = (e as { exitCode?: unknown }).exitCode;
+      return typeof code === 'number' ? code : 1; // 128 + signal when interrupted
+
     }
   }
   if (first !== undefined && !first.startsWith('-')) {

@@ -42,6 +42,8 @@ async function agentSocket(): Promise<string> {
 class Agent {
   private readonly lines: LineReader;
   private greeted = false;
+  /** the inquiries answered so far (NEW_PASSPHRASE: gpg-agent may have re-encrypted the key from then on) */
+  readonly answered: string[] = [];
   private constructor(private readonly sock: Socket) {
     this.lines = new LineReader(sock);
   }
@@ -64,8 +66,9 @@ class Agent {
       else if (step.kind === 'status') statuses.push(step.text);
       else if (step.kind === 'inquire') {
         const answer = Buffer.from((await inquire(step.keyword)).join('\n') + '\n', 'utf8');
-        this.sock.write(Buffer.from(answer)); // the socket keeps its own copy until sent
+        await new Promise<void>((res) => this.sock.write(answer, () => res())); // written from this buffer: wiped once sent
         answer.fill(0);
+        this.answered.push(step.keyword);
       } else if (step.kind === 'done') return statuses;
       else if (step.kind === 'error') throw Object.assign(new ProtectError(passwdFailure(step)), { agent: step });
       const raw = await this.lines.next();
@@ -102,9 +105,24 @@ export async function protect(grip: string): Promise<number> {
   const say = (l: string): void => void process.stderr.write(`pinentry-sphinx: ${l}\n`);
 
   const agent = await Agent.open(await agentSocket());
-  const bound = openFlows(settings.client);
   const secrets: Buffer[] = [];
+  // From here until gpg-agent has answered PASSWD, a signal must not leave a record without a key
+  // behind it: it is noted, and acted on at the next step (a terminal's Ctrl-C also ends the pinentry
+  // dialog under way, in the same process group).
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupted ??= sig;
+  };
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of SIGNALS) process.on(sig, onSignal);
+  /** 128 + the signal's number once interrupted (what a shell reports), else 1 */
+  const failCode = (): number => (interrupted ? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[interrupted]! : 1);
+  const stopIfInterrupted = (what: string): void => {
+    if (interrupted) throw Object.assign(new ProtectError(`interrupted (${interrupted}); ${what}`), { exitCode: failCode() });
+  };
+  let bound: ReturnType<typeof openFlows> | null = null;
   try {
+    bound = openFlows(settings.client);
     // 1. the key exists, and whether it has a passphrase now
     let protection: Protection = 'unknown';
     for (const s of await agent.transact([`KEYINFO ${grip}`])) protection = keyinfoProtection(s, grip) ?? protection;
@@ -136,6 +154,7 @@ export async function protect(grip: string): Promise<number> {
     const askCurrent = async (): Promise<Buffer> =>
       (current ??= await ask(`gpg-agent needs the current passphrase of ${what} to change it.`, 'Current passphrase:'));
     if (protection === 'protected') await askCurrent();
+    stopIfInterrupted('nothing was changed');
     // 4. the record
     let derived: string;
     try {
@@ -144,15 +163,32 @@ export async function protect(grip: string): Promise<number> {
       const f = classify(e);
       throw new ProtectError(`cannot create the SPHINX record: ${'why' in f ? f.why : f.kind}; nothing was changed`);
     }
-    // 5. the key's passphrase; undo the record when gpg-agent refuses
+    // 5. the key's passphrase; undo the record when the key is certainly unchanged
     try {
+      stopIfInterrupted('the new SPHINX record is deleted again');
       await agent.transact(passwdCommands(grip), async (keyword) => {
-        if (keyword === 'NEW_PASSPHRASE') return inquiryAnswer(derived);
+        if (keyword === 'NEW_PASSPHRASE') {
+          stopIfInterrupted('the new SPHINX record is deleted again');
+          return inquiryAnswer(derived);
+        }
         if (keyword === 'PASSPHRASE') return inquiryAnswer((await askCurrent()).toString('utf8'));
         return ['END'];
       });
     } catch (e) {
       const why = (e as Error).message;
+      // gpg-agent's own ERR, or a failure before it had the new passphrase: the key is unchanged.
+      // Otherwise (the connection lost after NEW_PASSPHRASE) it may be encrypted with the derived
+      // password already: the record is its only way back, so it is kept.
+      const refused = (e as { agent?: { code: number } }).agent?.code !== undefined && (e as { agent: { code: number } }).agent.code !== 0;
+      if (!refused && agent.answered.includes('NEW_PASSPHRASE')) {
+        throw Object.assign(
+          new ProtectError(
+            `gpg-agent had the new passphrase when this failed (${why}): the key may be protected by SPHINX already, so the record for user ${grip} at ${host} was KEPT; ` +
+              `check with a gpg operation on the key (pinentry-sphinx asks the master password if it is); if the key still has its old passphrase, \`sphinx delete ${grip} ${host}\``,
+          ),
+          { exitCode: failCode() },
+        );
+      }
       try {
         await bound.flows.del(pwd, grip, host);
       } catch (d) {
@@ -161,13 +197,16 @@ export async function protect(grip: string): Promise<number> {
           `cannot set the passphrase in gpg-agent: ${why}; and the new SPHINX record could not be deleted (${'why' in f ? f.why : failureAnswer(f).err}): delete it with \`sphinx delete ${grip} ${host}\`; the key was not changed`,
         );
       }
-      throw new ProtectError(`cannot set the passphrase in gpg-agent: ${why}; the new SPHINX record was deleted again, nothing was changed`);
+      throw Object.assign(new ProtectError(`cannot set the passphrase in gpg-agent: ${why}; the new SPHINX record was deleted again, nothing was changed`), {
+        exitCode: failCode(),
+      });
     }
     say(`the key with keygrip ${grip} is now protected by SPHINX (user ${grip} at ${host}); gpg-agent unlocks it through pinentry-sphinx (pinentry-program in gpg-agent.conf)`);
     return 0;
   } finally {
+    for (const sig of SIGNALS) process.off(sig, onSignal);
     for (const s of secrets) s.fill(0);
-    bound.close();
+    bound?.close();
     agent.close();
   }
 }

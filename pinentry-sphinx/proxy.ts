@@ -17,13 +17,17 @@ import { LineReader } from '../client/line-reader.js';
 import {
   classify,
   decide,
+  errLine,
+  GpgErr,
   failureAnswer,
   initialSession,
   MASTER_TRIES,
   masterPasswordCommands,
   messageCommands,
   passphraseLines,
-  unknownKeyCommands,
+  noteCommands,
+  refusedNote,
+  unknownKeyNote,
   type Failure,
   type KeyRef,
 } from './session.js';
@@ -106,6 +110,35 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   child.stdin.on('error', () => undefined); // its end shows on stdout
   const agent = new LineReader(process.stdin);
   const pin = new LineReader(child.stdout);
+  // Ending, whatever the cause, ends the real pinentry's dialog too (SIGINT, as gpg-agent stops a
+  // pinentry): a dialog left on screen would take a master password nobody reads.
+  const quit = (code: number, why: string): never => {
+    note(why);
+    child.kill('SIGINT');
+    agent.wipe();
+    pin.wipe();
+    process.exit(code);
+  };
+  // Between commands (and after BYE) the real pinentry shows nothing, and ends by itself when its
+  // stdin closes with ours: gpg-agent SIGINTs its pinentry when it is done with it, so it is left to
+  // finish. During a command, its dialog is ended with us.
+  let betweenCommands = false;
+  /** BYE is being relayed: gpg-agent may close its end before the real pinentry's OK reaches it */
+  let closing = false;
+  const leave = (code: number): never => {
+    agent.wipe();
+    pin.wipe();
+    process.exit(code);
+  };
+  for (const [sig, n] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]] as const) {
+    process.once(sig, () => (betweenCommands || closing ? leave(128 + n) : quit(128 + n, `stopped by ${sig}`)));
+  }
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => (closing ? leave(0) : quit(1, `gpg-agent went away (${e.code ?? e.message})`)));
+  // gpg-agent closing our stdin while we ask the master password or the oracle: nobody waits for the answer
+  let unlocking = false;
+  process.stdin.once('end', () => {
+    if (unlocking) quit(1, 'gpg-agent went away during an unlock');
+  });
   const toAgent = (l: string | Buffer): Promise<void> => writeLine(process.stdout, l);
   const toPin = (l: string | Buffer): Promise<void> => writeLine(child.stdin, l);
 
@@ -157,11 +190,26 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   };
 
   /** A GETPIN for a key: answered from SPHINX when the oracle lists its keygrip, else the real pinentry's. */
+  /** keys answered from SPHINX in this session: gpg-agent asking again means it refused that password */
+  const answered = new Set<string>();
   const unlock = async (line: Buffer, key: KeyRef, description: string, restore: string[]): Promise<'relayed' | 'answered' | 'gone'> => {
+    unlocking = true;
+    try {
+      return await unlockKey(line, key, description, restore);
+    } finally {
+      unlocking = false;
+    }
+  };
+  const unlockKey = async (line: Buffer, key: KeyRef, description: string, restore: string[]): Promise<'relayed' | 'answered' | 'gone'> => {
     /** gpg-agent's own prompt after all, with a note above it when the oracle could not tell */
     const pass = async (why?: string): Promise<'relayed' | 'gone'> =>
-      (await ownAll([...restore, ...(why ? unknownKeyCommands(why) : [])])) && (await relay(line)) ? 'relayed' : 'gone';
-    if (!settings) return pass(`configuration error: ${setupError}`);
+      (await ownAll([...restore, ...(why ? noteCommands(why) : [])])) && (await relay(line)) ? 'relayed' : 'gone';
+    if (!settings) return pass(unknownKeyNote(`configuration error: ${setupError}`));
+    if (answered.has(key.grip)) {
+      // a stale record (the key's passphrase changed since protect): the user can still type the real one
+      note(`${key.grip}: gpg-agent did not accept the SPHINX password; its own prompt is shown`);
+      return pass(refusedNote);
+    }
     const host = settings.pinentry.host;
     let bound: ReturnType<typeof openFlows> | null = null;
     const failed = async (f: Failure): Promise<'answered' | 'gone'> => {
@@ -180,7 +228,7 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
         const f = classify(e);
         const why = 'why' in f ? f.why : f.kind;
         note(`${key.grip}: cannot list the SPHINX records of ${host}: ${why}`);
-        return pass(`cannot ask the SPHINX oracle (${why})`);
+        return pass(unknownKeyNote(`cannot ask the SPHINX oracle (${why})`));
       }
       if (!users.includes(key.grip)) return pass();
       for (let attempt = 1; ; attempt++) {
@@ -204,6 +252,7 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
           const out = Buffer.from(passphraseLines(password).join('\n') + '\n', 'utf8');
           await write(process.stdout, out);
           out.fill(0);
+          answered.add(key.grip);
           note(`${key.grip}: unlocked with SPHINX (user ${key.grip} at ${host})`);
           return 'answered';
         } finally {
@@ -218,6 +267,7 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   };
 
   const childGone = new Promise<number>((res) => child.on('close', (code) => res(code ?? 1)));
+  let cutOff = false;
   try {
     const greeting = await pin.next();
     if (greeting === null || parseLine(greeting).kind !== 'OK') {
@@ -227,23 +277,33 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
     await toAgent(greeting);
     let session = initialSession();
     for (;;) {
+      betweenCommands = true;
       const line = await agent.next();
+      betweenCommands = false;
       if (line === null) break;
       const { session: next, decision } = decide(session, line);
       session = next;
       if (decision.kind === 'unlock') {
         const r = await unlock(line, decision.key, decision.description, decision.restore);
+        if (r === 'gone') cutOff = true;
         if (r === 'gone') break;
         // answered: our texts are on the real pinentry now; relayed: gpg-agent's are
         session = { ...session, dirty: r === 'answered' };
       } else {
-        if (!(await ownAll(decision.restore))) break;
-        const ok = await relay(line);
+        if (decision.end) closing = true;
+        const ok = (await ownAll(decision.restore)) && (await relay(line));
+        if (!ok) cutOff = true;
         if (!ok || decision.end) break;
       }
       line.fill(0);
     }
+    if (cutOff) {
+      // the real pinentry ended in the middle of a command: gpg-agent gets an answer, not an end of file
+      note(`the real pinentry ${program} ended in the middle of a dialog`);
+      await toAgent(errLine(GpgErr.PINENTRY, 'the real pinentry ended')).catch(() => undefined);
+    }
   } finally {
+    betweenCommands = true; // done: the real pinentry ends with its stdin
     agent.wipe();
     pin.wipe();
     child.stdin.end();
@@ -251,5 +311,5 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   const t = setTimeout(() => child.kill(), 5000);
   await childGone;
   clearTimeout(t);
-  return 0;
+  return cutOff ? 1 : 0;
 }

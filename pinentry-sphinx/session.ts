@@ -61,7 +61,9 @@ function split(line: Buffer): { cmd: string; arg: string } {
 /** gpg-agent's texts back on the real pinentry, when our own dialog replaced them. */
 export function restoreCommands(s: Session): string[] {
   if (!s.dirty) return [];
-  return [`SETKEYINFO ${s.keyinfo ?? '--clear'}`, `SETDESC ${s.desc ?? ''}`, `SETPROMPT ${s.prompt ?? ''}`];
+  // the arguments were kept as latin1 (byte = char); the shell writes lines as UTF-8, which is what gpg-agent sent
+  const raw = (a: string | null, dflt: string): string => (a === null ? dflt : Buffer.from(a, 'latin1').toString('utf8'));
+  return [`SETKEYINFO ${raw(s.keyinfo, '--clear')}`, `SETDESC ${raw(s.desc, '')}`, `SETPROMPT ${raw(s.prompt, '')}`];
 }
 
 /** One line from gpg-agent: the next session and what to do. */
@@ -81,6 +83,8 @@ export function decide(s: Session, line: Buffer): { session: Session; decision: 
       next.prompt = arg;
       break;
     case 'SETREPEAT':
+    case 'SETQUALITYBAR': // gpg-agent shows a quality bar, or offers to generate one, only for a new passphrase
+    case 'SETGENPIN':
       next.repeat = true;
       break;
     case 'RESET': // the real pinentry forgets every text too
@@ -118,10 +122,14 @@ export const MASTER_TRIES = 3;
 /** A message box on the real pinentry (MESSAGE: one button). */
 export const messageCommands = (text: string): string[] => [`SETDESC ${percentEncode(text)}`, 'MESSAGE'];
 
-/** The oracle could not say whether the key is ours: gpg-agent's own prompt, with this note above it. */
-export const unknownKeyCommands = (why: string): string[] => [
-  `SETERROR ${percentEncode(`pinentry-sphinx: ${why}; a key protected by SPHINX cannot be unlocked now (Cancel); for another key type its passphrase`)}`,
-];
+/** A note above gpg-agent's own prompt, when we relay it (SETERROR: the line pinentries show in red). */
+export const noteCommands = (text: string): string[] => [`SETERROR ${percentEncode(`pinentry-sphinx: ${text}`)}`];
+
+/** The oracle could not say whether the key is ours. */
+export const unknownKeyNote = (why: string): string => `${why}; a SPHINX-protected key cannot be unlocked now (Cancel); another key: type its passphrase`;
+
+/** gpg-agent asks again for a key we answered: it refused the SPHINX password (a stale record). */
+export const refusedNote = 'gpg-agent refused the SPHINX password of this key (passphrase changed since protect? then sphinx delete the record); type its passphrase';
 
 // ---------------------------------------------------------------- answers to gpg-agent
 

@@ -5,14 +5,14 @@
 // gpg-agent caches nothing (ttl 0), so every operation asks again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv } from './helpers/cli.js';
 import { startOracle, type RunningOracle } from './helpers/oracle-process.js';
 import { scriptedPinentry, userHome, type ScriptedPinentry, type UserHome } from './helpers/websphinx.js';
 import { ptyPinentry } from './helpers/x11-pinentry.js';
-import { requireTools, run, type RunResult } from './helpers/x11-env.js';
+import { requireTools, run, start, type RunResult } from './helpers/x11-env.js';
 
 const PINENTRY_SPHINX = resolve(dirname(fileURLToPath(import.meta.url)), '../pinentry-sphinx/main.js');
 const MASTER = 'correct horse % battery\tstaple';
@@ -51,6 +51,28 @@ async function keyinfo(grip: string): Promise<string> {
   return r.stdout.toString();
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** pids whose command line contains `needle` */
+function pidsRunning(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(needle)) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Waits until the scripted pinentry shows the master-password question (its answer held). */
+async function masterPasswordAsked(): Promise<void> {
+  for (let i = 0; i < 600 && !/^SETPROMPT SPHINX master password:\nGETPIN$/m.test(pin.log()); i++) await sleep(100);
+  assert.match(pin.log(), /^SETPROMPT SPHINX master password:\nGETPIN$/m, 'the master password was asked');
+}
+
 test.before(async () => {
   requireTools('gpg', 'gpg-agent', 'gpgconf', 'gpg-connect-agent');
   // Every unlock READs the [pinentry] host's user list and GETs a record: with the default rl_threshold = 1 the
@@ -74,6 +96,9 @@ test.before(async () => {
   ownGrip = ok.grips[0]!;
   ownFpr = ok.fpr;
 });
+
+// a failed test may leave answers queued: they must not answer the next test's questions
+test.before.each(() => pin?.clearQueue());
 
 test.after(async () => {
   if (gnupghome) await run('gpgconf', ['--kill', 'gpg-agent'], { env }).catch(() => undefined);
@@ -168,27 +193,28 @@ test('gpg --sign and --decrypt unlock through pinentry-sphinx with the master pa
 });
 
 test('a wrong master password is asked again (SETERROR, 3 tries), then fails the operation with "Bad passphrase" and a message', async () => {
+  // one the record's 5-bit check digit rejects (1 wrong password in 32 passes it; the masterkey is new on every run)
+  const wrong = await user.rejected(signGrip, SITE);
   pin.clearLog();
-  // The 5-bit check digit catches a wrong one 31 times in 32: asked again, 3 tries, then MESSAGE and ERR.
-  // One it misses gives a wrong passphrase, which gpg-agent rejects and asks again itself (3 tries): 9 answers at most.
-  pin.answer(...Array.from({ length: 9 }, () => ({ pin: 'wrong master' })));
+  pin.answer(...Array.from({ length: 3 }, () => ({ pin: wrong })));
   const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'x');
   assert.is.not(s.code, 0);
   assert.match(s.stderr, /Bad passphrase/);
   const log = pin.log();
-  if (pin.left().length === 6) {
-    assert.match(log, /^SETERROR Wrong SPHINX master password \(bad check digit\); try 2 of 3\nGETPIN$/m);
-    assert.match(log, /^SETERROR Wrong SPHINX master password \(bad check digit\); try 3 of 3\nGETPIN$/m);
-    assert.match(log, /^SETDESC pinentry-sphinx: wrong SPHINX master password \(bad check digit\), 3 times.*\nMESSAGE$/m);
-  }
-  writeFileSync(join(dirname(pin.path), 'queue.json'), '[]'); // answers not taken
+  assert.match(log, /^SETERROR Wrong SPHINX master password \(bad check digit\); try 2 of 3\nGETPIN$/m);
+  assert.match(log, /^SETERROR Wrong SPHINX master password \(bad check digit\); try 3 of 3\nGETPIN$/m);
+  assert.match(log, /^SETDESC pinentry-sphinx: wrong SPHINX master password \(bad check digit\), 3 times.*\nMESSAGE$/m);
+  assert.equal(pin.left(), [], 'asked exactly 3 times');
 });
 
 test('a mistyped master password, then the right one: the operation succeeds', async () => {
-  pin.answer({ pin: 'mistyped master' }, { pin: MASTER });
+  const mistyped = await user.rejected(signGrip, SITE);
+  pin.clearLog();
+  pin.answer({ pin: mistyped }, { pin: MASTER });
   const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'x');
   assert.is(s.code, 0, s.stderr);
   assert.equal(pin.left(), []);
+  assert.match(pin.log(), /^SETERROR Wrong SPHINX master password \(bad check digit\); try 2 of 3\nGETPIN$/m, 'asked again by pinentry-sphinx');
 });
 
 test('cancel at the master password fails with "Operation cancelled"', async () => {
@@ -289,6 +315,81 @@ test('an SSH key gpg-agent holds (sshcontrol, SETKEYINFO s/KEYGRIP): protected, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** A key with its own passphrase made for the next two tests (none of the others touch it). */
+const SPARE_PASS = 'the spare key passphrase';
+let spare: { grip: string; fpr: string } | null = null;
+async function spareKey(): Promise<{ grip: string; fpr: string }> {
+  if (!spare) {
+    const g = await gpg(['--pinentry-mode', 'loopback', `--passphrase=${SPARE_PASS}`, '--quick-gen-key', 'Spare <spare@example.org>', 'future-default', 'default', 'never']);
+    assert.is(g.code, 0, g.stderr);
+    const k = await keyOf('spare@example.org');
+    spare = { grip: k.grips[0]!, fpr: k.fpr };
+  }
+  return spare;
+}
+
+test('a stale record (a key whose passphrase is not the SPHINX one): gpg-agent refuses the SPHINX password, then its own prompt comes with a note, and the real passphrase works', async () => {
+  const { grip, fpr: spareFpr } = await spareKey();
+  const c = await user.sphinx(['create', '--', grip, SITE], MASTER);
+  assert.is(c.code, 0, c.stderr);
+  try {
+    pin.clearLog();
+    pin.answer({ pin: MASTER }, { pin: SPARE_PASS });
+    const s = await gpg(['-u', spareFpr, '--output', '-', '--sign'], 'x');
+    assert.is(s.code, 0, s.stderr);
+    assert.equal(pin.left(), []);
+    const log = pin.log();
+    assert.match(log, /SPHINX master password/, 'answered from SPHINX first');
+    assert.match(log, /^SETERROR pinentry-sphinx: gpg-agent refused the SPHINX password of this key[^\n]*\nGETPIN$/m, 'then gpg-agent\'s prompt, with the note');
+    assert.is(log.match(/SETPROMPT SPHINX master password:/g)?.length, 1, 'the master password was asked once');
+  } finally {
+    const d = await user.sphinx(['delete', '--', grip, SITE], MASTER);
+    assert.is(d.code, 0, d.stderr);
+  }
+});
+
+test('protect interrupted (SIGTERM while the master password is asked): exit 143, no record, the key as it was', async () => {
+  const hold = join(scratch, 'hold-protect');
+  pin.clearLog();
+  const { grip, fpr: spareFpr } = await spareKey();
+  pin.answer({ pin: MASTER, hold }, { pin: MASTER }, { pin: SPARE_PASS });
+  const p = start(PINENTRY_SPHINX, ['protect', grip], { env });
+  try {
+    await masterPasswordAsked();
+    process.kill(p.pid, 'SIGTERM');
+  } finally {
+    writeFileSync(hold, '');
+  }
+  const r = await p.done;
+  assert.is(r.code, 143, r.stderr);
+  assert.match(r.stderr, /interrupted \(SIGTERM\); nothing was changed/);
+  const l = await user.sphinx(['list', SITE]);
+  assert.not.match(l.stdout, new RegExp(grip), 'no record was created');
+  const own = await gpg(['--pinentry-mode', 'loopback', `--passphrase=${SPARE_PASS}`, '-u', spareFpr, '--output', '-', '--sign'], 'x');
+  assert.is(own.code, 0, `the key keeps its own passphrase: ${own.stderr}`);
+});
+
+test('pinentry-sphinx stopped (SIGTERM) while the master password is asked: the real pinentry\'s dialog ends too, gpg fails', async () => {
+  const hold = join(scratch, 'hold-term');
+  pin.clearLog();
+  pin.answer({ pin: MASTER, hold });
+  const signing = gpg(['-u', fpr, '--output', '-', '--sign'], 'x');
+  try {
+    await masterPasswordAsked();
+    const proxies = pidsRunning(PINENTRY_SPHINX);
+    assert.is(proxies.length, 1, `one pinentry-sphinx running: ${proxies.join(' ')}`);
+    const real = pidsRunning(join(scratch, 'pinentry.cjs'));
+    assert.ok(real.length >= 1, 'the real (scripted) pinentry is running');
+    process.kill(proxies[0]!, 'SIGTERM');
+    for (let i = 0; i < 100 && pidsRunning(join(scratch, 'pinentry.cjs')).length; i++) await sleep(50);
+    assert.equal(pidsRunning(join(scratch, 'pinentry.cjs')), [], 'the real pinentry ended with it (no dialog left open)');
+  } finally {
+    writeFileSync(hold, '');
+  }
+  const s = await signing;
+  assert.is.not(s.code, 0);
 });
 
 test('the oracle gone while the master password is asked: the user reads why, gpg says "Network error"', async () => {

@@ -88,6 +88,22 @@ test('after our own dialog (dirty), gpg-agent\'s keyinfo, description and prompt
   assert.equal(feed(['RESET', 'GETPIN'], dirty).decisions, [{ kind: 'relay', restore: [], end: false }, { kind: 'relay', restore: [], end: false }]);
 });
 
+test('restore keeps non-ASCII texts as gpg-agent sent them (UTF-8 bytes in, the same bytes out)', () => {
+  const desc = 'Bitte die Passphrase f\u00fcr \u00abJ\u00fcrgen\u00bb eingeben';
+  const asSent = Buffer.from(`SETDESC ${desc}`, 'utf8').toString('latin1'); // feed() turns lines into bytes as latin1
+  const s = feed([`SETKEYINFO n/${GRIP}`, asSent, 'GETPIN']).session;
+  const restore = feed(['CONFIRM'], { ...s, dirty: true }).decisions[0] as { restore: string[] };
+  // the shell writes each line as UTF-8
+  assert.equal(Buffer.from(restore.restore[1]!, 'utf8'), Buffer.from(`SETDESC ${desc}`, 'utf8'));
+});
+
+test('a quality bar or a generate button (a new passphrase) makes GETPIN gpg-agent\'s, even with a keygrip', () => {
+  for (const cmd of ['SETQUALITYBAR', 'SETGENPIN Generate']) {
+    const d = feed([`SETKEYINFO n/${GRIP}`, cmd, 'GETPIN']).decisions;
+    assert.equal(d[2], { kind: 'relay', restore: [], end: false }, cmd);
+  }
+});
+
 test('our master-password dialog: keyinfo cleared, escaped description naming the key and quoting gpg-agent, our prompt, GETPIN; a retry says why', () => {
   const cmds = masterPasswordCommands({ kind: 's', grip: GRIP }, 'line 1\nline 2 100%', 'gpg-agent');
   assert.is(cmds[0], 'SETKEYINFO --clear');

@@ -154,6 +154,8 @@ export interface ScriptedPinentry {
   answer(...a: Answer[]): void;
   /** answers not yet taken */
   left(): Answer[];
+  /** drops the answers not taken (so one test's leftovers never answer the next test's questions) */
+  clearQueue(): void;
   /** every line the host sent, all runs (UNEXPECTED/UNKNOWN lines mark protocol errors) */
   log(): string;
   clearLog(): void;
@@ -173,6 +175,7 @@ export function scriptedPinentry(dir: string): ScriptedPinentry {
     path,
     answer: (...a) => writeFileSync(queue, JSON.stringify([...(JSON.parse(readFileSync(queue, 'utf8')) as Answer[]), ...a])),
     left: () => JSON.parse(readFileSync(queue, 'utf8')) as Answer[],
+    clearQueue: () => writeFileSync(queue, '[]'),
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'latin1') : ''),
     clearLog: () => writeFileSync(logFile, ''),
   };
