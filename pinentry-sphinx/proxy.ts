@@ -72,6 +72,12 @@ async function writeLine(out: NodeJS.WritableStream, l: string | Buffer): Promis
   b.fill(0);
 }
 
+/** An ERR line with GPG_ERR_CANCELED (99), from any error source. */
+const isCancel = (errLine: string): boolean => {
+  const code = Number(/^ERR (\d+)/.exec(errLine)?.[1] ?? NaN);
+  return (code & 0xffff) === GpgErr.CANCELED;
+};
+
 /** Set for the real pinentry: a pinentry-sphinx started as its own real pinentry stops at once instead of recursing. */
 const NESTED = 'PINENTRY_SPHINX_PROXY';
 
@@ -143,17 +149,19 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   const toPin = (l: string | Buffer): Promise<void> => writeLine(child.stdin, l);
 
   /** Our own command on the real pinentry: its D data (for GETPIN) and whether it said OK. */
-  const own = async (cmd: string): Promise<{ ok: boolean; data: Buffer[] } | null> => {
+  /** Our own command on the real pinentry: its D data (for GETPIN), whether it said OK, and its ERR line if not. */
+  const own = async (cmd: string): Promise<{ ok: boolean; data: Buffer[]; err?: string } | null> => {
     await toPin(cmd);
     const data: Buffer[] = [];
     for (;;) {
       const raw = await pin.next();
       if (raw === null) return null;
       const l = parseLine(raw);
+      const text = l.kind === 'ERR' ? raw.toString('utf8') : '';
       raw.fill(0);
       if (l.kind === 'D') data.push(l.data);
       else if (l.kind === 'INQUIRE') await toPin('END'); // nothing to add to our own questions
-      else if (l.kind === 'OK' || l.kind === 'ERR') return { ok: l.kind === 'OK', data };
+      else if (l.kind === 'OK' || l.kind === 'ERR') return { ok: l.kind === 'OK', data, ...(text ? { err: text } : {}) };
     }
   };
   const ownAll = async (cmds: string[]): Promise<boolean> => {
@@ -239,7 +247,14 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
         const pwd = Buffer.concat(r.data);
         for (const d of r.data) d.fill(0);
         try {
-          if (!r.ok) return await failed({ kind: 'cancelled' });
+          if (!r.ok) {
+            // the real pinentry's own ERR (a timeout, say) goes to gpg-agent as it is; a cancel is exactly pinentry's
+            if (r.err && !isCancel(r.err)) {
+              await toAgent(r.err);
+              return 'answered';
+            }
+            return await failed({ kind: 'cancelled' });
+          }
           if (pwd.length === 0) return await failed({ kind: 'empty' });
           let password: string;
           try {

@@ -217,6 +217,15 @@ test('a mistyped master password, then the right one: the operation succeeds', a
   assert.match(pin.log(), /^SETERROR Wrong SPHINX master password \(bad check digit\); try 2 of 3\nGETPIN$/m, 'asked again by pinentry-sphinx');
 });
 
+test('another error of the real pinentry at the master password (a timeout) reaches gpg-agent as it is', async () => {
+  pin.answer({ err: 'ERR 83886142 Timeout <Pinentry>' });
+  const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'x');
+  assert.is.not(s.code, 0);
+  assert.match(s.stderr, /Timeout/);
+  assert.not.match(s.stderr, /[Oo]peration cancelled/);
+  assert.equal(pin.left(), []);
+});
+
 test('cancel at the master password fails with "Operation cancelled"', async () => {
   pin.answer({ cancel: true });
   const s = await gpg(['-u', fpr, '--output', '-', '--sign'], 'x');

@@ -105,7 +105,7 @@ export function startHost(home: string, opts: { cwd?: string; args?: string[]; e
 // ---------------------------------------------------------------- scripted pinentry
 
 /** `hold`: a file the pinentry waits for before it answers (a test acts while the question is open). */
-export type Answer = { pin: string; hold?: string } | { cancel: true } | { confirm: boolean };
+export type Answer = { pin: string; hold?: string } | { cancel: true } | { confirm: boolean } | { err: string };
 
 const PINENTRY = String.raw`
 const fs = require('fs');
@@ -117,7 +117,7 @@ const take = (kind) => {
   const q = JSON.parse(fs.readFileSync(queueFile, 'utf8'));
   const a = q.shift();
   fs.writeFileSync(queueFile, JSON.stringify(q));
-  if (!a || !(kind in a) && !(kind === 'pin' && 'cancel' in a)) { log('UNEXPECTED ' + kind + ' ' + JSON.stringify(a ?? null)); return null; }
+  if (!a || !(kind in a) && !(kind === 'pin' && ('cancel' in a || 'err' in a))) { log('UNEXPECTED ' + kind + ' ' + JSON.stringify(a ?? null)); return null; }
   return a;
 };
 const out = (l) => process.stdout.write(l + '\n');
@@ -137,6 +137,7 @@ process.stdin.setEncoding('latin1').on('data', (d) => {
       const a = take('pin');
       if (a && a.hold) { const pause = new Int32Array(new SharedArrayBuffer(4)); while (!fs.existsSync(a.hold)) Atomics.wait(pause, 0, 0, 50); }
       if (a && 'pin' in a) { out('S PIN_REPEATED'); process.stdout.write(Buffer.from('D ' + enc(a.pin) + '\n', 'latin1')); out('OK'); }
+      else if (a && 'err' in a) out(a.err);
       else out('ERR 83886179 Operation cancelled <Pinentry>');
     } else if (cmd === 'CONFIRM') {
       const a = take('confirm');
