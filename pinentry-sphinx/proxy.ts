@@ -116,26 +116,24 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   child.stdin.on('error', () => undefined); // its end shows on stdout
   const agent = new LineReader(process.stdin);
   const pin = new LineReader(child.stdout);
-  // Ending, whatever the cause, ends the real pinentry's dialog too (SIGINT, as gpg-agent stops a
-  // pinentry): a dialog left on screen would take a master password nobody reads.
-  const quit = (code: number, why: string): never => {
-    note(why);
-    child.kill('SIGINT');
-    agent.wipe();
-    pin.wipe();
-    process.exit(code);
-  };
-  // Between commands (and after BYE) the real pinentry shows nothing, and ends by itself when its
-  // stdin closes with ours: gpg-agent SIGINTs its pinentry when it is done with it, so it is left to
-  // finish. During a command, its dialog is ended with us.
-  let betweenCommands = false;
-  /** BYE is being relayed: gpg-agent may close its end before the real pinentry's OK reaches it */
-  let closing = false;
   const leave = (code: number): never => {
     agent.wipe();
     pin.wipe();
     process.exit(code);
   };
+  // Ending in the middle of a command ends the real pinentry's dialog too (SIGINT, as gpg-agent stops
+  // a pinentry): a dialog left on screen would take a master password nobody reads.
+  const quit = (code: number, why: string): never => {
+    note(why);
+    child.kill('SIGINT');
+    return leave(code);
+  };
+  // Between commands (and after BYE) the real pinentry shows nothing, and ends by itself when its
+  // stdin closes with ours: gpg-agent SIGINTs its pinentry when it is done with it, so it is left to
+  // finish.
+  let betweenCommands = false;
+  /** BYE is being relayed: gpg-agent may close its end before the real pinentry's OK reaches it */
+  let closing = false;
   for (const [sig, n] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]] as const) {
     process.once(sig, () => (betweenCommands || closing ? leave(128 + n) : quit(128 + n, `stopped by ${sig}`)));
   }
