@@ -198,7 +198,7 @@ async function totpCode(): Promise<Result> {
   line!.fill(0);
   const { totp } = await import('./converters.js');
   try {
-    return { stdout: totp(secret.trim(), Date.now() / 1000) + '\n', code: Exit.OK };
+    return { stdout: totp(secret, Date.now() / 1000) + '\n', code: Exit.OK };
   } catch (e) {
     throw new ClientError(`${(e as Error).message}; nothing to print`);
   }

@@ -42,15 +42,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`pinentry-sphinx: error: "${argv[1]!.slice(0, 80)}" is not a keygrip (40 hex digits; see gpg --with-keygrip -K)\n`);
       return EXIT_USAGE;
     }
-    const { protect } = await import('./protect.js');
+    const { protect, ProtectError } = await import('./protect.js');
     try {
       return await protect(grip);
     } catch (e) {
       // ProtectError, and the client's own errors (no masterkey, a bad config line): their one line
       const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
       process.stderr.write(`pinentry-sphinx: error: ${e instanceof Error ? msg : `unexpected failure (${msg})`}\n`);
-      const code = (e as { exitCode?: unknown }).exitCode;
-      return typeof code === 'number' ? code : 1; // 128 + signal when interrupted
+      return e instanceof ProtectError ? e.exitCode : 1;
 
     }
   }

@@ -6,6 +6,7 @@
 // file; when gpg-agent refuses, the record is deleted again.
 import { execFile } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type { RuleSpec } from '../client/args.js';
@@ -20,6 +21,13 @@ import { loadSettings, openFlows } from './proxy.js';
 /** A failure of protect: its one line for stderr. */
 export class ProtectError extends Error {
   override name = 'ProtectError';
+  constructor(
+    message: string,
+    /** pinentry-sphinx's exit status: 1, or 128 + the signal that interrupted protect */
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
 }
 
 /** The rule of the derived passphrase: every character class, every symbol, as long as the entropy gives. */
@@ -116,9 +124,9 @@ export async function protect(grip: string): Promise<number> {
   const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const sig of SIGNALS) process.on(sig, onSignal);
   /** 128 + the signal's number once interrupted (what a shell reports), else 1 */
-  const failCode = (): number => (interrupted ? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[interrupted]! : 1);
+  const failCode = (): number => (interrupted ? 128 + osConstants.signals[interrupted] : 1);
   const stopIfInterrupted = (what: string): void => {
-    if (interrupted) throw Object.assign(new ProtectError(`interrupted (${interrupted}); ${what}`), { exitCode: failCode() });
+    if (interrupted) throw new ProtectError(`interrupted (${interrupted}); ${what}`, failCode());
   };
   let bound: ReturnType<typeof openFlows> | null = null;
   try {
@@ -179,14 +187,13 @@ export async function protect(grip: string): Promise<number> {
       // gpg-agent's own ERR, or a failure before it had the new passphrase: the key is unchanged.
       // Otherwise (the connection lost after NEW_PASSPHRASE) it may be encrypted with the derived
       // password already: the record is its only way back, so it is kept.
-      const refused = (e as { agent?: { code: number } }).agent?.code !== undefined && (e as { agent: { code: number } }).agent.code !== 0;
+      const agentCode = (e as { agent?: { code: number } }).agent?.code;
+      const refused = agentCode !== undefined && agentCode !== 0; // 0: not gpg-agent's ERR, a reply it should not send
       if (!refused && agent.answered.includes('NEW_PASSPHRASE')) {
-        throw Object.assign(
-          new ProtectError(
-            `gpg-agent had the new passphrase when this failed (${why}): the key may be protected by SPHINX already, so the record for user ${grip} at ${host} was KEPT; ` +
-              `check with a gpg operation on the key (pinentry-sphinx asks the master password if it is); if the key still has its old passphrase, \`sphinx delete ${grip} ${host}\``,
-          ),
-          { exitCode: failCode() },
+        throw new ProtectError(
+          `gpg-agent had the new passphrase when this failed (${why}): the key may be protected by SPHINX already, so the record for user ${grip} at ${host} was KEPT; ` +
+            `check with a gpg operation on the key (pinentry-sphinx asks the master password if it is); if the key still has its old passphrase, \`sphinx delete ${grip} ${host}\``,
+          failCode(),
         );
       }
       try {
@@ -197,9 +204,7 @@ export async function protect(grip: string): Promise<number> {
           `cannot set the passphrase in gpg-agent: ${why}; and the new SPHINX record could not be deleted (${'why' in f ? f.why : failureAnswer(f).err}): delete it with \`sphinx delete ${grip} ${host}\`; the key was not changed`,
         );
       }
-      throw Object.assign(new ProtectError(`cannot set the passphrase in gpg-agent: ${why}; the new SPHINX record was deleted again, nothing was changed`), {
-        exitCode: failCode(),
-      });
+      throw new ProtectError(`cannot set the passphrase in gpg-agent: ${why}; the new SPHINX record was deleted again, nothing was changed`, failCode());
     }
     say(`the key with keygrip ${grip} is now protected by SPHINX (user ${grip} at ${host}); gpg-agent unlocks it through pinentry-sphinx (pinentry-program in gpg-agent.conf)`);
     return 0;

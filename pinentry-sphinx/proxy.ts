@@ -5,7 +5,7 @@
 // master password from the real pinentry, the derived one for gpg-agent)
 // lives only in buffers that are wiped after use and is never logged.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { homedir } from 'node:os';
+import { homedir, constants as osConstants } from 'node:os';
 import { bindFlows, type Flows } from '../client/bound-flows.js';
 import { clientConfig, type ClientConfig } from '../client/config.js';
 import { Solver } from '../client/puzzle.js';
@@ -134,8 +134,9 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   let betweenCommands = false;
   /** BYE is being relayed: gpg-agent may close its end before the real pinentry's OK reaches it */
   let closing = false;
-  for (const [sig, n] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]] as const) {
-    process.once(sig, () => (betweenCommands || closing ? leave(128 + n) : quit(128 + n, `stopped by ${sig}`)));
+  for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) {
+    const code = 128 + osConstants.signals[sig];
+    process.once(sig, () => (betweenCommands || closing ? leave(code) : quit(code, `stopped by ${sig}`)));
   }
   process.stdout.on('error', (e: NodeJS.ErrnoException) => (closing ? leave(0) : quit(1, `gpg-agent went away (${e.code ?? e.message})`)));
   // gpg-agent closing our stdin while we ask the master password or the oracle: nobody waits for the answer

@@ -28,6 +28,7 @@ import {
   startXvfb,
 } from './helpers/x11-env.js';
 import { ptyPinentry, type PtyPinentry } from './helpers/x11-pinentry.js';
+import { rejectedPassword } from './helpers/cli.js';
 import { startOracle } from './helpers/oracle-process.js';
 
 const script = (name: string): string => join(contribDir(), name);
@@ -152,11 +153,7 @@ test('type-pwd: the window receives exactly what sphinx get returns; no secret i
 test('type-pwd: a wrong master password types nothing and never waits for a click', async () => {
   ready();
   // A wrong password whose check digit differs (31 in 32 do), found with the client itself.
-  let wrong = '';
-  for (let i = 0; i < 8 && !wrong; i++) {
-    const candidate = `${MASTER}-wrong-${i}`;
-    if ((await sphinxCmd(['get', 'alice', 'example.com'], candidate)).code === 2) wrong = candidate;
-  }
+  const wrong = await rejectedPassword((pw) => sphinxCmd(['get', 'alice', 'example.com'], pw), `${MASTER}-wrong-`);
   assert.ok(wrong, 'found a master password that sphinx rejects with exit 2');
   const { pin, env: e } = withPinentry(wrong);
   const bg = launch('type-pwd', ['alice', 'example.com'], e);
@@ -252,11 +249,7 @@ test('sphinx-x11 user-pass with hostile user and host: typed exactly, nothing in
 
 test('sphinx-x11: a wrong master password types nothing, not even the user name', async () => {
   ready();
-  let wrong = '';
-  for (let i = 0; i < 8 && !wrong; i++) {
-    const candidate = `x11-wrong-${i}`;
-    if ((await sphinxCmd(['get', 'alice', 'example.com'], candidate)).code === 2) wrong = candidate;
-  }
+  const wrong = await rejectedPassword((pw) => sphinxCmd(['get', 'alice', 'example.com'], pw), 'x11-wrong-');
   assert.ok(wrong);
   const s = join(dir, 'user-first.script');
   writeFileSync(s, 'user\ntab\npwd\n');

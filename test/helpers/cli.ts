@@ -105,3 +105,17 @@ export function clientHome(keys: Record<string, string | number | boolean>): Cli
     },
   };
 }
+
+/**
+ * A wrong master password that a record's 5-bit check digit rejects: the
+ * first of `base`-0..7 for which `get` exits 2 ('' when none does). 1 wrong
+ * password in 32 passes the check digit, and tests make a new masterkey on
+ * every run, so a fixed wrong password would fail 1 run in 32.
+ */
+export async function rejectedPassword(get: (password: string) => Promise<{ code: number | null }>, base: string): Promise<string> {
+  for (let i = 0; i < 8; i++) {
+    const candidate = `${base}${i}`;
+    if ((await get(candidate)).code === 2) return candidate;
+  }
+  return '';
+}

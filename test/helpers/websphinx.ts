@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, runSphinx, type CliResult } from './cli.js';
+import { cleanEnv, rejectedPassword, runSphinx, type CliResult } from './cli.js';
 import type { RunningOracle } from './oracle-process.js';
 
 export const HOST_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../websphinx/main.js');
@@ -229,11 +229,9 @@ export async function userHome(
       return r.stdout.replace(/\n$/, '');
     },
     async rejected(user, site) {
-      for (let i = 0; i < 8; i++) {
-        const candidate = `not the master password ${i}`;
-        if ((await sphinx(['get', '--', user, site], candidate)).code === 2) return candidate;
-      }
-      throw new Error(`none of 8 wrong master passwords was rejected by the check digit of ${user} at ${site}`);
+      const wrong = await rejectedPassword((pw) => sphinx(['get', '--', user, site], pw), 'not the master password ');
+      if (!wrong) throw new Error(`none of 8 wrong master passwords was rejected by the check digit of ${user} at ${site}`);
+      return wrong;
     },
   };
 }
